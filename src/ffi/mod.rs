@@ -1,0 +1,1 @@
+//! The C ABI (placeholder until the FFI layer lands).

@@ -1,0 +1,290 @@
+//! Which additional bits are encrypted: the selection (components, bands,
+//! region, key levels) and the eligibility rule, as a walker [`Visitor`].
+
+use super::{Band, Components, Options, Region, Rule};
+use crate::jpeg::{Frame, ScanHeader, Visitor};
+use crate::Result;
+
+/// Per-image statistics of additional bits.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct BitStats {
+    /// Additional bits in the entropy-coded data.
+    pub additional: u64,
+    /// Additional bits the `paper` rule may encrypt (any selection).
+    pub eligible_paper: u64,
+    /// Additional bits the `full` rule may encrypt (any selection).
+    pub eligible_full: u64,
+    /// Additional bits actually selected and encrypted under the options.
+    pub encrypted: u64,
+    /// Blocks whose DC difference was left in clear because encrypting it
+    /// would have changed the DC of blocks outside the region.
+    pub dc_kept_for_region: u64,
+}
+
+/// Persistent selection state of one image (survives walker resumptions).
+pub(crate) struct Selector {
+    rule: Rule,
+    components: Components,
+    bands: [bool; 3],
+    levels: bool,
+    region: Option<Region>,
+    /// `table[comp][k]` = selection code for coefficient `k` of `comp`.
+    table: Vec<[u8; 64]>,
+    frame: Option<Frame>,
+    /// Region mode: per component, per padded block, may the DC be encrypted?
+    dc_ok: Vec<Vec<bool>>,
+    /// Region mode: per component, per padded block, is the block selected?
+    block_sel: Vec<Vec<bool>>,
+    cur_sel: bool,
+    cur_dc: bool,
+    cur_table: usize,
+    /// Highest absolute offset already counted in `stats` (resumption guard).
+    counted_to: u64,
+    pub(crate) stats: BitStats,
+    /// Byte span of entropy-coded data per scan (absolute, inclusive start,
+    /// exclusive end) — where this image's masks can be non-zero.
+    pub(crate) spans: Vec<(u64, u64)>,
+}
+
+fn band_of(k: usize) -> Band {
+    match k {
+        0 => Band::Dc,
+        1..=5 => Band::AcLow,
+        _ => Band::AcHigh,
+    }
+}
+
+impl Selector {
+    /// `region` is honoured only for the primary image (`use_region`).
+    pub(crate) fn new(opts: &Options, use_region: bool) -> Selector {
+        Selector {
+            rule: opts.rule,
+            components: opts.components,
+            bands: [opts.bands.dc, opts.bands.ac_low, opts.bands.ac_high],
+            levels: opts.levels,
+            region: if use_region { opts.region } else { None },
+            table: Vec::new(),
+            frame: None,
+            dc_ok: Vec::new(),
+            block_sel: Vec::new(),
+            cur_sel: false,
+            cur_dc: false,
+            cur_table: 0,
+            counted_to: 0,
+            stats: BitStats::default(),
+            spans: Vec::new(),
+        }
+    }
+
+    /// The frame, once seen.
+    pub(crate) fn frame(&self) -> Option<&Frame> {
+        self.frame.as_ref()
+    }
+
+    fn block_selected(&self, frame: &Frame, comp: usize, bx: u32, by: u32) -> Option<bool> {
+        let Some(r) = self.region else {
+            return Some(true);
+        };
+        let (x0, y0, x1, y1) = frame.block_pixel_rect(comp, bx, by);
+        if x0 >= x1 || y0 >= y1 {
+            return None; // padding block outside the picture
+        }
+        let (rx1, ry1) = (r.x.saturating_add(r.w), r.y.saturating_add(r.h));
+        let intersects = x0 < rx1 && r.x < x1 && y0 < ry1 && r.y < y1;
+        let contained = x0 >= r.x && x1 <= rx1 && y0 >= r.y && y1 <= ry1;
+        Some(if r.outside { !contained } else { intersects })
+    }
+}
+
+/// The visitor for one walker call: the persistent [`Selector`] plus the
+/// window's mask arrays.
+pub(crate) struct SelectVisit<'a, F: FnMut(u8, u64, &mut [u8], [&mut [u8]; 3]) -> Result<()>> {
+    pub(crate) sel: &'a mut Selector,
+    pub(crate) masks: [&'a mut [u8]; 3],
+    pub(crate) base: u64,
+    pub(crate) on_segment: F,
+    pub(crate) warnings: &'a mut Vec<(u64, String)>,
+}
+
+impl<F: FnMut(u8, u64, &mut [u8], [&mut [u8]; 3]) -> Result<()>> Visitor for SelectVisit<'_, F> {
+    fn frame(&mut self, frame: &Frame) -> Result<()> {
+        let s = &mut *self.sel;
+        s.table = (0..frame.components.len())
+            .map(|c| {
+                let comp_on = match s.components {
+                    Components::All => true,
+                    Components::Luma => c == 0,
+                    Components::Chroma => c != 0,
+                };
+                let mut t = [0u8; 64];
+                for (k, e) in t.iter_mut().enumerate() {
+                    let band = band_of(k);
+                    if comp_on && s.bands[band as usize] {
+                        let level = if s.levels { band.level() } else { 0 };
+                        *e = level + 1;
+                    }
+                }
+                t
+            })
+            .collect();
+        s.frame = Some(frame.clone());
+        Ok(())
+    }
+
+    fn segment(&mut self, m: u8, offset: u64, seg: &mut [u8]) -> Result<()> {
+        let a = (offset - self.base) as usize;
+        let b = a + seg.len();
+        let [m0, m1, m2] = &mut self.masks;
+        (self.on_segment)(
+            m,
+            offset,
+            seg,
+            [&mut m0[a..b], &mut m1[a..b], &mut m2[a..b]],
+        )
+    }
+
+    fn scan(&mut self, frame: &Frame, scan: &ScanHeader, ri: u16) -> Result<()> {
+        let s = &mut *self.sel;
+        s.spans.push((u64::MAX, 0));
+        if s.region.is_none() {
+            return Ok(());
+        }
+        if s.block_sel.is_empty() {
+            s.block_sel = (0..frame.components.len())
+                .map(|c| {
+                    let (w, h) = frame.padded_blocks(c);
+                    let mut v = Vec::with_capacity((w * h) as usize);
+                    for by in 0..h {
+                        for bx in 0..w {
+                            v.push(s.block_selected(frame, c, bx, by).unwrap_or(true));
+                        }
+                    }
+                    v
+                })
+                .collect();
+            s.dc_ok = s.block_sel.iter().map(|v| vec![false; v.len()]).collect();
+        }
+        // DC differences are predicted: changing one shifts the DC of every
+        // later block of the component up to the next restart. Allow it only
+        // where every later block of the interval is selected (or padding).
+        let order = block_order(frame, scan, ri);
+        let mut all_later_ok = [true; 4];
+        let mut interval = u32::MAX;
+        for &(mcu_interval, comp, bx, by) in order.iter().rev() {
+            if mcu_interval != interval {
+                interval = mcu_interval;
+                all_later_ok = [true; 4];
+            }
+            let (w, _) = frame.padded_blocks(comp);
+            let i = (by * w + bx) as usize;
+            let slot = scan
+                .components
+                .iter()
+                .position(|c| c.index == comp)
+                .unwrap_or(0);
+            s.dc_ok[comp][i] = all_later_ok[slot];
+            let selected_or_padding = s.block_selected(frame, comp, bx, by).unwrap_or(true);
+            all_later_ok[slot] &= selected_or_padding;
+        }
+        Ok(())
+    }
+
+    #[inline(always)]
+    fn block(&mut self, comp: usize, bx: u32, by: u32) {
+        let s = &mut *self.sel;
+        s.cur_table = comp;
+        if s.block_sel.is_empty() {
+            s.cur_sel = true;
+            s.cur_dc = true;
+        } else if let Some(frame) = &s.frame {
+            let (w, _) = frame.padded_blocks(comp);
+            let i = (by * w + bx) as usize;
+            s.cur_sel = s.block_sel[comp].get(i).copied().unwrap_or(false);
+            s.cur_dc = s.dc_ok[comp].get(i).copied().unwrap_or(false);
+            if s.cur_sel && !s.cur_dc && s.table[comp][0] != 0 {
+                s.stats.dc_kept_for_region += 1;
+            }
+        }
+    }
+
+    #[inline(always)]
+    fn coef(&mut self, k: usize, _value: i32) -> u8 {
+        let s = &*self.sel;
+        if !s.cur_sel || (k == 0 && !s.cur_dc) {
+            return 0;
+        }
+        s.table[s.cur_table][k]
+    }
+
+    #[inline(always)]
+    fn byte(&mut self, index: usize, value: u8, h: u8, a: u8, sel: &[u8; 3]) {
+        let s = &mut *self.sel;
+        let eligible = match s.rule {
+            Rule::Full => value != 0xFF,
+            Rule::Paper => (h & !value) != 0 && a != 0,
+        };
+        let abs = self.base + index as u64;
+        for (l, m) in self.masks.iter_mut().enumerate() {
+            m[index] = if eligible { sel[l] } else { 0 };
+        }
+        if abs >= s.counted_to {
+            s.counted_to = abs + 1;
+            let na = a.count_ones() as u64;
+            s.stats.additional += na;
+            if (h & !value) != 0 {
+                s.stats.eligible_paper += na;
+            }
+            if value != 0xFF {
+                s.stats.eligible_full += na;
+            }
+            if eligible {
+                s.stats.encrypted += (sel[0] | sel[1] | sel[2]).count_ones() as u64;
+            }
+            if let Some(span) = s.spans.last_mut() {
+                span.0 = span.0.min(abs);
+                span.1 = span.1.max(abs + 1);
+            }
+        }
+    }
+
+    fn warning(&mut self, offset: u64, message: String) {
+        self.warnings.push((offset, message));
+    }
+}
+
+/// Every block of a scan in coding order: (restart interval number, component
+/// frame index, bx, by).
+fn block_order(frame: &Frame, scan: &ScanHeader, ri: u16) -> Vec<(u32, usize, u32, u32)> {
+    let mut out = Vec::new();
+    let ri = ri as u32;
+    let interval = |mcu: u32| if ri == 0 { 0 } else { mcu / ri };
+    if scan.components.len() == 1 {
+        let c = scan.components[0].index;
+        let fc = &frame.components[c];
+        for by in 0..fc.blocks_h {
+            for bx in 0..fc.blocks_w {
+                out.push((interval(by * fc.blocks_w + bx), c, bx, by));
+            }
+        }
+    } else {
+        for my in 0..frame.mcus_y {
+            for mx in 0..frame.mcus_x {
+                let mcu = my * frame.mcus_x + mx;
+                for sc in &scan.components {
+                    let fc = &frame.components[sc.index];
+                    for v in 0..fc.v as u32 {
+                        for h in 0..fc.h as u32 {
+                            out.push((
+                                interval(mcu),
+                                sc.index,
+                                mx * fc.h as u32 + h,
+                                my * fc.v as u32 + v,
+                            ));
+                        }
+                    }
+                }
+            }
+        }
+    }
+    out
+}

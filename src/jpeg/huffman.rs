@@ -1,0 +1,208 @@
+//! Huffman decoding tables (ITU-T T.81 annex C and F.2.2.3), with a 9-bit
+//! lookup table for the common short codes.
+
+use crate::{Error, Result};
+
+const LOOKUP_BITS: u32 = 9;
+
+/// A decoding table for one DHT table.
+#[derive(Clone)]
+pub struct HuffmanTable {
+    /// `lookup[peek9] = (code length << 8) | symbol`, or 0 when the code is
+    /// longer than 9 bits.
+    lookup: Box<[u16; 1 << LOOKUP_BITS]>,
+    /// Largest code of each length (`-1` when none), index 1..=16.
+    maxcode: [i32; 18],
+    /// `values` index of the first code of each length minus that code.
+    valoffset: [i32; 18],
+    values: Vec<u8>,
+    /// Number of codes of each length, index 0 = length 1 (as in DHT).
+    pub counts: [u8; 16],
+}
+
+impl std::fmt::Debug for HuffmanTable {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("HuffmanTable")
+            .field("counts", &self.counts)
+            .field("values", &self.values)
+            .finish()
+    }
+}
+
+impl HuffmanTable {
+    /// Build a table from the 16 code-length counts and the symbol values.
+    /// Fails if the counts over-subscribe the code space or do not match `values`.
+    pub fn new(counts: &[u8; 16], values: &[u8]) -> Result<HuffmanTable> {
+        let total: usize = counts.iter().map(|&c| c as usize).sum();
+        if total != values.len() || total > 256 {
+            return Err(Error::new(
+                crate::ErrorKind::Malformed,
+                "bad Huffman table: counts do not match symbols",
+            ));
+        }
+        let mut lookup = Box::new([0u16; 1 << LOOKUP_BITS]);
+        let mut maxcode = [-1i32; 18];
+        let mut valoffset = [0i32; 18];
+        let mut code: u32 = 0;
+        let mut k = 0usize;
+        for len in 1..=16u32 {
+            let n = counts[len as usize - 1] as u32;
+            valoffset[len as usize] = k as i32 - code as i32;
+            if n > 0 {
+                // Every code of this length must fit in `len` bits, and the
+                // all-ones code is reserved (T.81 C.2).
+                if code + n > (1 << len) || (code + n == (1 << len) && len == 16) {
+                    return Err(Error::new(
+                        crate::ErrorKind::Malformed,
+                        format!(
+                            "bad Huffman table: {n} codes of length {len} overflow the code space"
+                        ),
+                    ));
+                }
+                for _ in 0..n {
+                    if len <= LOOKUP_BITS {
+                        let shift = LOOKUP_BITS - len;
+                        let base = (code << shift) as usize;
+                        for e in &mut lookup[base..base + (1 << shift)] {
+                            *e = ((len as u16) << 8) | values[k] as u16;
+                        }
+                    }
+                    code += 1;
+                    k += 1;
+                }
+                maxcode[len as usize] = code as i32 - 1;
+            }
+            code <<= 1;
+        }
+        maxcode[17] = i32::MAX;
+        Ok(HuffmanTable {
+            lookup,
+            maxcode,
+            valoffset,
+            values: values.to_vec(),
+            counts: *counts,
+        })
+    }
+
+    /// Decode one symbol from the 16 bits `peek` (MSB first). Returns
+    /// `(code length, symbol)`, or `None` if no code matches.
+    #[inline(always)]
+    pub fn decode(&self, peek: u32) -> Option<(u32, u8)> {
+        let e = self.lookup[(peek >> (16 - LOOKUP_BITS)) as usize];
+        if e != 0 {
+            return Some(((e >> 8) as u32, e as u8));
+        }
+        self.decode_slow(peek)
+    }
+
+    #[cold]
+    fn decode_slow(&self, peek: u32) -> Option<(u32, u8)> {
+        for len in (LOOKUP_BITS + 1)..=16 {
+            let code = (peek >> (16 - len)) as i32;
+            if code <= self.maxcode[len as usize] {
+                let idx = (self.valoffset[len as usize] + code) as usize;
+                return self.values.get(idx).map(|&s| (len, s));
+            }
+        }
+        None
+    }
+
+    /// The symbol values in code order.
+    pub fn values(&self) -> &[u8] {
+        &self.values
+    }
+}
+
+/// Parse a DHT segment body into `dc` / `ac` slots (index = table id).
+pub fn parse_dht(
+    body: &[u8],
+    dc: &mut [Option<HuffmanTable>; 4],
+    ac: &mut [Option<HuffmanTable>; 4],
+    at: u64,
+) -> Result<()> {
+    if body.is_empty() {
+        return Err(Error::malformed_at(at, "empty DHT segment"));
+    }
+    let mut p = 0;
+    while p < body.len() {
+        if body.len() - p < 17 {
+            return Err(Error::malformed_at(
+                at,
+                "DHT segment shorter than its table header",
+            ));
+        }
+        let class = body[p] >> 4;
+        let id = body[p] & 15;
+        if class > 1 || id > 3 {
+            return Err(Error::malformed_at(
+                at,
+                format!("DHT table class {class} id {id}"),
+            ));
+        }
+        let mut counts = [0u8; 16];
+        counts.copy_from_slice(&body[p + 1..p + 17]);
+        let n: usize = counts.iter().map(|&c| c as usize).sum();
+        if body.len() - p - 17 < n {
+            return Err(Error::malformed_at(
+                at,
+                "DHT segment shorter than its symbol list",
+            ));
+        }
+        let values = &body[p + 17..p + 17 + n];
+        if class == 0 && values.iter().any(|&v| v > 11) {
+            return Err(Error::malformed_at(
+                at,
+                format!("bad Huffman table: DC table {id} has a symbol above 11"),
+            ));
+        }
+        if class == 1 && values.iter().any(|&v| (v & 15) > 10) {
+            return Err(Error::malformed_at(
+                at,
+                format!("bad Huffman table: AC table {id} has a size above 10"),
+            ));
+        }
+        let t = HuffmanTable::new(&counts, values)
+            .map_err(|e| Error::malformed_at(at, e.message().to_string()))?;
+        if class == 0 {
+            dc[id as usize] = Some(t);
+        } else {
+            ac[id as usize] = Some(t);
+        }
+        p += 17 + n;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn standard_luma_dc_table_decodes() {
+        // T.81 table K.3.
+        let counts = [0, 1, 5, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0, 0, 0];
+        let values = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11];
+        let t = HuffmanTable::new(&counts, &values).unwrap();
+        assert_eq!(t.decode(0b00 << 14), Some((2, 0)));
+        assert_eq!(t.decode(0b010 << 13), Some((3, 1)));
+        assert_eq!(t.decode(0b1111_1111_0 << 7), Some((9, 11)));
+    }
+
+    #[test]
+    fn long_codes_use_slow_path() {
+        let mut counts = [0u8; 16];
+        counts[0] = 1; // "0"
+        counts[11] = 1; // 12-bit code 1000_0000_0000
+        let t = HuffmanTable::new(&counts, &[5, 7]).unwrap();
+        assert_eq!(t.decode(0), Some((1, 5)));
+        assert_eq!(t.decode(0b1000_0000_0000_0000), Some((12, 7)));
+        assert_eq!(t.decode(0xFFFF), None);
+    }
+
+    #[test]
+    fn oversubscribed_is_rejected() {
+        let mut counts = [0u8; 16];
+        counts[0] = 3;
+        assert!(HuffmanTable::new(&counts, &[1, 2, 3]).is_err());
+    }
+}

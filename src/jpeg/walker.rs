@@ -1,0 +1,768 @@
+//! The resumable image walker: marker segments, then every entropy-coded
+//! symbol of every scan, reported to a [`Visitor`] with bit-exact positions.
+//!
+//! The walker works on a *window*: a byte slice holding the input from some
+//! absolute offset `base` on. It advances as far as the window allows and
+//! stops at a checkpoint (segment or MCU boundary) when it needs more input,
+//! so the same code serves whole buffers and bounded-memory streams.
+
+use super::bits::{BitReader, Short};
+use super::huffman::{parse_dht, HuffmanTable};
+use super::marker;
+use super::segment::{
+    parse_dqt, parse_dri, parse_frame, parse_scan, Frame, QuantTable, ScanHeader,
+};
+use crate::{Error, Result};
+
+/// Classification of a bit of entropy-coded data.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BitClass {
+    /// A bit of a Huffman code word.
+    Huffman,
+    /// An additional bit (magnitude/sign bits following a code word).
+    Additional,
+    /// A padding bit before a marker.
+    Padding,
+}
+
+/// Receives what the walker finds. Only `byte` is required.
+pub trait Visitor {
+    /// The frame header was parsed.
+    fn frame(&mut self, _frame: &Frame) -> Result<()> {
+        Ok(())
+    }
+    /// A marker segment (`seg` = its bytes from the 0xFF of the marker through
+    /// the end of its payload) is complete in the window at absolute `offset`.
+    /// The visitor may change bytes of APPn/COM payloads but not the structure.
+    fn segment(&mut self, _marker: u8, _offset: u64, _seg: &mut [u8]) -> Result<()> {
+        Ok(())
+    }
+    /// A scan starts (its header parsed); `restart_interval` in MCUs, 0 = none.
+    fn scan(&mut self, _frame: &Frame, _scan: &ScanHeader, _restart_interval: u16) -> Result<()> {
+        Ok(())
+    }
+    /// A block of component `comp` (frame index) at block position (`bx`, `by`)
+    /// of the component's block grid starts.
+    #[inline(always)]
+    fn block(&mut self, _comp: usize, _bx: u32, _by: u32) {}
+    /// A restart marker was read; DC predictions are reset to 0.
+    fn restart(&mut self) {}
+    /// A coefficient with additional bits was decoded: zigzag index `k`
+    /// (0 = DC), value (absolute DC value for `k == 0`). Returns the selection
+    /// code for its additional bits: 0 = not selected, `L + 1` = selected at
+    /// key level `L` (0..=2).
+    #[inline(always)]
+    fn coef(&mut self, _k: usize, _value: i32) -> u8 {
+        0
+    }
+    /// Data byte at window index `index` (absolute `index + base`) with value
+    /// `value` is complete: `huffman` and `additional` are the masks of its
+    /// Huffman-code and additional bits (MSB = first bit), `selected[L]` the
+    /// additional bits selected at level `L`. Called once per data byte, in
+    /// order, possibly again for the same byte after a resumption.
+    fn byte(&mut self, index: usize, value: u8, huffman: u8, additional: u8, selected: &[u8; 3]);
+    /// Something odd but harmless (extraneous bytes before a marker).
+    fn warning(&mut self, _offset: u64, _message: String) {}
+}
+
+/// Result of [`ImageWalker::advance`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Progress {
+    /// The window ended before EOI; call again with more input.
+    NeedMore,
+    /// EOI was read; [`ImageWalker::end`] is the offset just past it.
+    Done,
+}
+
+#[derive(Clone, Copy)]
+struct ScanComp {
+    index: usize,
+    dc: usize,
+    ac: usize,
+    h: u32,
+    v: u32,
+    blocks_w: u32,
+}
+
+/// Mutable per-scan state, copied at every MCU checkpoint.
+#[derive(Clone, Copy)]
+struct Cursor {
+    bits: BitReader,
+    mcu: u32,
+    in_interval: u32,
+    next_rst: u8,
+    preds: [i32; 4],
+    /// Data byte being accumulated (`u64::MAX` = none).
+    cur: u64,
+    acc_h: u8,
+    acc_a: u8,
+    acc_s: [u8; 3],
+}
+
+struct ScanState {
+    comps: Vec<ScanComp>,
+    interleaved: bool,
+    mcus_x: u32,
+    total_mcus: u32,
+    number: u32,
+    cursor: Cursor,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum State {
+    Start,
+    Markers,
+    Scan,
+    Done,
+}
+
+/// Walks one JPEG image (SOI through EOI); see the module documentation.
+pub struct ImageWalker {
+    state: State,
+    start: u64,
+    pos: u64,
+    frame: Option<Frame>,
+    dc: [Option<HuffmanTable>; 4],
+    ac: [Option<HuffmanTable>; 4],
+    quant: [Option<QuantTable>; 4],
+    restart_interval: u16,
+    scan: Option<ScanState>,
+    scans: u32,
+    coded: [bool; 4],
+}
+
+impl ImageWalker {
+    /// A walker for an image whose SOI marker is at absolute offset `start`.
+    pub fn new(start: u64) -> ImageWalker {
+        ImageWalker {
+            state: State::Start,
+            start,
+            pos: start,
+            frame: None,
+            dc: Default::default(),
+            ac: Default::default(),
+            quant: Default::default(),
+            restart_interval: 0,
+            scan: None,
+            scans: 0,
+            coded: [false; 4],
+        }
+    }
+
+    /// Absolute offset of the image's SOI.
+    pub fn start(&self) -> u64 {
+        self.start
+    }
+
+    /// Absolute offset just past EOI once [`Progress::Done`].
+    pub fn end(&self) -> u64 {
+        self.pos
+    }
+
+    /// The frame header, once parsed.
+    pub fn frame(&self) -> Option<&Frame> {
+        self.frame.as_ref()
+    }
+
+    /// Quantization tables defined so far (index = table id).
+    pub fn quant_tables(&self) -> &[Option<QuantTable>; 4] {
+        &self.quant
+    }
+
+    /// The restart interval in force (MCUs, 0 = none).
+    pub fn restart_interval(&self) -> u16 {
+        self.restart_interval
+    }
+
+    /// Number of scans started so far.
+    pub fn scans(&self) -> u32 {
+        self.scans
+    }
+
+    /// Every byte before this absolute offset is final: its `byte` callback
+    /// has been made and no later work will revisit it.
+    pub fn committed(&self) -> u64 {
+        match (&self.state, &self.scan) {
+            (State::Scan, Some(s)) => {
+                // Keep the last consumed byte: it may still be accumulating,
+                // and the end of the segment is found from it.
+                let b = &s.cursor.bits;
+                if b.consumed == 0 {
+                    b.offset_of(0)
+                } else {
+                    b.offset_of((b.consumed - 1) >> 3)
+                }
+            }
+            _ => self.pos,
+        }
+    }
+
+    /// Advance through window `w` (absolute offset of `w[0]` is `base`).
+    /// `last` says no input follows the window. Errors name what is wrong and
+    /// where; an error is final for this walker.
+    pub fn advance<V: Visitor>(
+        &mut self,
+        w: &mut [u8],
+        base: u64,
+        last: bool,
+        v: &mut V,
+    ) -> Result<Progress> {
+        loop {
+            match self.state {
+                State::Done => return Ok(Progress::Done),
+                State::Start => {
+                    let i = (self.pos - base) as usize;
+                    if w.len() < i + 2 {
+                        return self.short_input(last, "file ends before the SOI marker");
+                    }
+                    if w[i] != 0xFF || w[i + 1] != marker::SOI {
+                        return Err(Error::malformed_at(
+                            self.pos,
+                            "not a JPEG: no SOI marker (0xFFD8) at the start",
+                        ));
+                    }
+                    self.pos += 2;
+                    self.state = State::Markers;
+                }
+                State::Markers => {
+                    if self.marker_step(w, base, last, v)? == Progress::NeedMore {
+                        return Ok(Progress::NeedMore);
+                    }
+                }
+                State::Scan => {
+                    if self.scan_step(w, base, last, v)? == Progress::NeedMore {
+                        return Ok(Progress::NeedMore);
+                    }
+                }
+            }
+        }
+    }
+
+    fn short_input(&self, last: bool, what: &str) -> Result<Progress> {
+        if last {
+            Err(Error::malformed_at(self.pos, format!("truncated: {what}")))
+        } else {
+            Ok(Progress::NeedMore)
+        }
+    }
+
+    /// Read one marker (and its segment). Returns NeedMore or Done (= one step made).
+    fn marker_step<V: Visitor>(
+        &mut self,
+        w: &mut [u8],
+        base: u64,
+        last: bool,
+        v: &mut V,
+    ) -> Result<Progress> {
+        let i = (self.pos - base) as usize;
+        if w.len() < i + 2 {
+            return self.short_input(last, "file ends before EOI");
+        }
+        if w[i] != 0xFF {
+            return Err(Error::malformed_at(
+                self.pos,
+                format!("expected a marker, found byte 0x{:02X}", w[i]),
+            ));
+        }
+        let m = w[i + 1];
+        match m {
+            0xFF => {
+                self.pos += 1; // fill byte
+                return Ok(Progress::Done);
+            }
+            marker::EOI => {
+                if self.scans == 0 {
+                    return Err(Error::malformed_at(
+                        self.pos,
+                        "EOI before any scan: no image data",
+                    ));
+                }
+                self.pos += 2;
+                self.state = State::Done;
+                return Ok(Progress::Done);
+            }
+            marker::SOI => {
+                return Err(Error::malformed_at(
+                    self.pos,
+                    "second SOI marker inside the image",
+                ))
+            }
+            0x00 => {
+                return Err(Error::malformed_at(
+                    self.pos,
+                    "stuffed zero outside entropy-coded data",
+                ))
+            }
+            0x01 => {
+                self.pos += 2; // TEM, standalone
+                return Ok(Progress::Done);
+            }
+            m if marker::is_rst(m) => {
+                return Err(Error::malformed_at(
+                    self.pos,
+                    format!("{} marker outside entropy-coded data", marker::name(m)),
+                ))
+            }
+            _ => {}
+        }
+        if w.len() < i + 4 {
+            return self.short_input(
+                last,
+                &format!("file ends inside the {} segment", marker::name(m)),
+            );
+        }
+        let len = u16::from_be_bytes([w[i + 2], w[i + 3]]) as usize;
+        if len < 2 {
+            return Err(Error::malformed_at(
+                self.pos,
+                format!("{} segment length {len} is less than 2", marker::name(m)),
+            ));
+        }
+        if w.len() < i + 2 + len {
+            return self.short_input(
+                last,
+                &format!("file ends inside the {} segment", marker::name(m)),
+            );
+        }
+        let at = self.pos;
+        let body_range = i + 4..i + 2 + len;
+        match m {
+            marker::DQT => parse_dqt(&w[body_range.clone()], &mut self.quant, at)?,
+            marker::DHT => parse_dht(&w[body_range.clone()], &mut self.dc, &mut self.ac, at)?,
+            marker::DRI => self.restart_interval = parse_dri(&w[body_range.clone()], at)?,
+            m if marker::is_sof(m) => {
+                if self.frame.is_some() {
+                    return Err(Error::malformed_at(
+                        at,
+                        "second frame header (SOF) in one image",
+                    ));
+                }
+                let f = parse_frame(m, &w[body_range.clone()], at)?;
+                v.frame(&f)?;
+                self.frame = Some(f);
+            }
+            marker::SOS => {
+                let frame = self
+                    .frame
+                    .as_ref()
+                    .ok_or_else(|| Error::malformed_at(at, "SOS before the frame header (SOF)"))?;
+                let hdr = parse_scan(&w[body_range.clone()], frame, at)?;
+                v.segment(m, at, &mut w[i..i + 2 + len])?;
+                self.pos += 2 + len as u64;
+                self.begin_scan(hdr, at, v)?;
+                return Ok(Progress::Done);
+            }
+            marker::DNL => {
+                return Err(Error::unsupported_at(
+                    at,
+                    "DNL marker (height defined after the scan) is not supported",
+                ))
+            }
+            0xDE | 0xDF => {
+                return Err(Error::unsupported_at(
+                    at,
+                    format!("hierarchical JPEG ({}) is not supported", marker::name(m)),
+                ))
+            }
+            0xCC => {
+                return Err(Error::unsupported_at(
+                    at,
+                    "arithmetic-coding conditioning table (DAC) is not supported",
+                ))
+            }
+            _ => {} // APPn, COM, JPGn and reserved: opaque
+        }
+        v.segment(m, at, &mut w[i..i + 2 + len])?;
+        self.pos += 2 + len as u64;
+        Ok(Progress::Done)
+    }
+
+    fn begin_scan<V: Visitor>(&mut self, hdr: ScanHeader, at: u64, v: &mut V) -> Result<()> {
+        let frame = self.frame.as_ref().expect("checked by caller");
+        let mut comps = Vec::with_capacity(hdr.components.len());
+        for sc in &hdr.components {
+            if self.dc[sc.td as usize].is_none() || self.ac[sc.ta as usize].is_none() {
+                return Err(Error::malformed_at(
+                    at,
+                    format!(
+                        "scan uses undefined Huffman table (DC {} / AC {}) for component {}",
+                        sc.td, sc.ta, frame.components[sc.index].id
+                    ),
+                ));
+            }
+            if self.coded[sc.index] {
+                return Err(Error::malformed_at(
+                    at,
+                    format!(
+                        "component {} coded in two scans of a sequential frame",
+                        frame.components[sc.index].id
+                    ),
+                ));
+            }
+            self.coded[sc.index] = true;
+            let fc = &frame.components[sc.index];
+            comps.push(ScanComp {
+                index: sc.index,
+                dc: sc.td as usize,
+                ac: sc.ta as usize,
+                h: fc.h as u32,
+                v: fc.v as u32,
+                blocks_w: fc.blocks_w,
+            });
+        }
+        let interleaved = comps.len() > 1;
+        let (mcus_x, total_mcus) = if interleaved {
+            (frame.mcus_x, frame.mcus_x * frame.mcus_y)
+        } else {
+            let fc = &frame.components[comps[0].index];
+            (fc.blocks_w, fc.blocks_w * fc.blocks_h)
+        };
+        v.scan(frame, &hdr, self.restart_interval)?;
+        self.scans += 1;
+        self.scan = Some(ScanState {
+            comps,
+            interleaved,
+            mcus_x,
+            total_mcus,
+            number: self.scans,
+            cursor: Cursor {
+                bits: BitReader::new(self.pos),
+                mcu: 0,
+                in_interval: 0,
+                next_rst: 0,
+                preds: [0; 4],
+                cur: u64::MAX,
+                acc_h: 0,
+                acc_a: 0,
+                acc_s: [0; 3],
+            },
+        });
+        self.state = State::Scan;
+        Ok(())
+    }
+
+    fn scan_step<V: Visitor>(
+        &mut self,
+        w: &mut [u8],
+        base: u64,
+        last: bool,
+        v: &mut V,
+    ) -> Result<Progress> {
+        let ri = self.restart_interval as u32;
+        let scan = self.scan.as_mut().expect("scan state");
+        loop {
+            let c = &mut scan.cursor;
+            let at_end = c.mcu == scan.total_mcus;
+            if at_end || (ri > 0 && c.in_interval == ri) {
+                // End of an entropy-coded segment: flush the last byte, skip
+                // padding, find the marker.
+                flush(c, w, base, v);
+                let mut p = c.bits.end_of_consumed(w, base);
+                let mut extraneous = 0u64;
+                let marker_at = loop {
+                    let i = (p - base) as usize;
+                    if i + 1 >= w.len() {
+                        if last {
+                            return Err(Error::malformed_at(
+                                p,
+                                format!(
+                                    "truncated: entropy-coded data of scan {} ends without a marker (no EOI)",
+                                    scan.number
+                                ),
+                            ));
+                        }
+                        return Ok(Progress::NeedMore);
+                    }
+                    if w[i] == 0xFF && w[i + 1] != 0x00 && w[i + 1] != 0xFF {
+                        break p;
+                    }
+                    if w[i] == 0xFF && w[i + 1] == 0xFF {
+                        p += 1; // fill byte
+                        continue;
+                    }
+                    extraneous += if w[i] == 0xFF { 2 } else { 1 };
+                    p += if w[i] == 0xFF { 2 } else { 1 };
+                };
+                if extraneous > 0 {
+                    v.warning(
+                        marker_at,
+                        format!(
+                            "{extraneous} extraneous bytes before marker in scan {}",
+                            scan.number
+                        ),
+                    );
+                }
+                let m = w[(marker_at - base) as usize + 1];
+                if at_end {
+                    self.pos = marker_at;
+                    self.state = State::Markers;
+                    self.scan = None;
+                    return Ok(Progress::Done);
+                }
+                if !marker::is_rst(m) {
+                    return Err(Error::malformed_at(
+                        marker_at,
+                        format!(
+                            "expected RST{} after {} MCUs of scan {}, found {}",
+                            c.next_rst,
+                            c.mcu,
+                            scan.number,
+                            marker::name(m)
+                        ),
+                    ));
+                }
+                if m - marker::RST0 != c.next_rst {
+                    return Err(Error::malformed_at(
+                        marker_at,
+                        format!(
+                            "restart marker out of sequence: expected RST{}, found {}",
+                            c.next_rst,
+                            marker::name(m)
+                        ),
+                    ));
+                }
+                let next_rst = (c.next_rst + 1) & 7;
+                v.restart();
+                *c = Cursor {
+                    bits: BitReader::new(marker_at + 2),
+                    mcu: c.mcu,
+                    in_interval: 0,
+                    next_rst,
+                    preds: [0; 4],
+                    cur: u64::MAX,
+                    acc_h: 0,
+                    acc_a: 0,
+                    acc_s: [0; 3],
+                };
+                continue;
+            }
+            let saved = if last { None } else { Some(*c) };
+            match decode_mcu(scan, &self.dc, &self.ac, w, base, last, v) {
+                Ok(()) => {
+                    let c = &mut scan.cursor;
+                    c.mcu += 1;
+                    c.in_interval += 1;
+                }
+                Err(Stop::Short(Short::NeedMore)) => {
+                    if let Some(s) = saved {
+                        scan.cursor = s;
+                    }
+                    return Ok(Progress::NeedMore);
+                }
+                Err(Stop::Short(Short::Truncated)) => {
+                    let c = &scan.cursor;
+                    let at = c.bits.offset_of(c.bits.consumed >> 3);
+                    let (mx, my) = (c.mcu % scan.mcus_x, c.mcu / scan.mcus_x);
+                    let what = if c.bits.marker {
+                        "a marker interrupts"
+                    } else {
+                        "the file ends inside"
+                    };
+                    return Err(Error::malformed_at(
+                        at,
+                        format!(
+                            "truncated: {what} the entropy-coded data of scan {} at MCU {} of {} (column {mx}, row {my})",
+                            scan.number, c.mcu, scan.total_mcus
+                        ),
+                    ));
+                }
+                Err(Stop::Bad(msg)) => {
+                    let c = &scan.cursor;
+                    let at = c.bits.offset_of(c.bits.consumed >> 3);
+                    return Err(Error::malformed_at(
+                        at,
+                        format!(
+                            "{msg} in scan {} at MCU {} of {}",
+                            scan.number, c.mcu, scan.total_mcus
+                        ),
+                    ));
+                }
+            }
+        }
+    }
+}
+
+enum Stop {
+    Short(Short),
+    Bad(&'static str),
+}
+
+/// Report the byte being accumulated (if any) and forget it.
+#[inline]
+fn flush<V: Visitor>(c: &mut Cursor, w: &[u8], base: u64, v: &mut V) {
+    if c.cur != u64::MAX {
+        let off = c.bits.offset_of(c.cur);
+        let idx = (off - base) as usize;
+        v.byte(idx, w[idx], c.acc_h, c.acc_a, &c.acc_s);
+        c.cur = u64::MAX;
+        c.acc_h = 0;
+        c.acc_a = 0;
+        c.acc_s = [0; 3];
+    }
+}
+
+/// Classify bits `[start, start + n)` (data-bit positions) as Huffman
+/// (`sel == 0xFF`), or additional with selection code `sel` (0 = none, L+1).
+#[inline(always)]
+fn mark<V: Visitor>(c: &mut Cursor, start: u64, n: u32, sel: u8, w: &[u8], base: u64, v: &mut V) {
+    let mut s = start;
+    let end = start + n as u64;
+    while s < end {
+        let d = s >> 3;
+        if d != c.cur {
+            flush(c, w, base, v);
+            c.cur = d;
+        }
+        let bit = (s & 7) as u32;
+        let take = (8 - bit).min((end - s) as u32);
+        let m = ((0xFFu32 >> bit) & (0xFFu32 << (8 - bit - take))) as u8;
+        if sel == 0xFF {
+            c.acc_h |= m;
+        } else {
+            c.acc_a |= m;
+            if sel != 0 {
+                c.acc_s[(sel - 1) as usize] |= m;
+            }
+        }
+        s += take as u64;
+    }
+}
+
+#[inline(always)]
+fn extend(v: u32, s: u32) -> i32 {
+    if s == 0 {
+        0
+    } else if v < (1 << (s - 1)) {
+        v as i32 - (1 << s) + 1
+    } else {
+        v as i32
+    }
+}
+
+fn decode_mcu<V: Visitor>(
+    scan: &mut ScanState,
+    dc: &[Option<HuffmanTable>; 4],
+    ac: &[Option<HuffmanTable>; 4],
+    w: &[u8],
+    base: u64,
+    last: bool,
+    v: &mut V,
+) -> std::result::Result<(), Stop> {
+    let c = &mut scan.cursor;
+    let (mx, my) = (c.mcu % scan.mcus_x, c.mcu / scan.mcus_x);
+    for (si, comp) in scan.comps.iter().enumerate() {
+        let dct = dc[comp.dc].as_ref().ok_or(Stop::Bad("missing DC table"))?;
+        let act = ac[comp.ac].as_ref().ok_or(Stop::Bad("missing AC table"))?;
+        if scan.interleaved {
+            for by in 0..comp.v {
+                for bx in 0..comp.h {
+                    v.block(comp.index, mx * comp.h + bx, my * comp.v + by);
+                    decode_block(c, si, dct, act, w, base, last, v)?;
+                }
+            }
+        } else {
+            let _ = comp.blocks_w;
+            v.block(comp.index, mx, my);
+            decode_block(c, si, dct, act, w, base, last, v)?;
+        }
+    }
+    Ok(())
+}
+
+#[inline(always)]
+#[allow(clippy::too_many_arguments)]
+fn decode_block<V: Visitor>(
+    c: &mut Cursor,
+    si: usize,
+    dct: &HuffmanTable,
+    act: &HuffmanTable,
+    w: &[u8],
+    base: u64,
+    last: bool,
+    v: &mut V,
+) -> std::result::Result<(), Stop> {
+    // DC difference.
+    if c.bits.available() < 32 {
+        c.bits.fill(w, base);
+    }
+    let (len, s) = match dct.decode(c.bits.peek16()) {
+        Some(x) => x,
+        None => {
+            return Err(short_or(
+                c,
+                last,
+                "invalid Huffman code for a DC difference",
+            ))
+        }
+    };
+    if len + s as u32 > c.bits.available() {
+        return Err(Stop::Short(c.bits.short(last)));
+    }
+    let p = c.bits.consumed;
+    c.bits.take(len);
+    mark(c, p, len, 0xFF, w, base, v);
+    if s > 0 {
+        let s = s as u32;
+        let p = c.bits.consumed;
+        let bits = c.bits.take(s);
+        c.preds[si] += extend(bits, s);
+        let sel = v.coef(0, c.preds[si]);
+        mark(c, p, s, sel, w, base, v);
+    }
+    // AC coefficients.
+    let mut k = 1usize;
+    while k < 64 {
+        if c.bits.available() < 32 {
+            c.bits.fill(w, base);
+        }
+        let (len, rs) = match act.decode(c.bits.peek16()) {
+            Some(x) => x,
+            None => {
+                return Err(short_or(
+                    c,
+                    last,
+                    "invalid Huffman code for an AC coefficient",
+                ))
+            }
+        };
+        let r = (rs >> 4) as usize;
+        let s = (rs & 15) as u32;
+        if len + s > c.bits.available() {
+            return Err(Stop::Short(c.bits.short(last)));
+        }
+        let p = c.bits.consumed;
+        c.bits.take(len);
+        mark(c, p, len, 0xFF, w, base, v);
+        if s == 0 {
+            if r == 15 {
+                k += 16;
+                continue;
+            }
+            break; // EOB
+        }
+        k += r;
+        if k > 63 {
+            return Err(Stop::Bad("AC coefficient index past 63 (corrupt data)"));
+        }
+        let p = c.bits.consumed;
+        let bits = c.bits.take(s);
+        let sel = v.coef(k, extend(bits, s));
+        mark(c, p, s, sel, w, base, v);
+        k += 1;
+    }
+    Ok(())
+}
+
+/// An undecodable code word is corrupt data, unless the buffer simply ran
+/// dry (the 16-bit peek was zero-padded) and more input may arrive.
+#[cold]
+fn short_or(c: &Cursor, last: bool, msg: &'static str) -> Stop {
+    if c.bits.available() < 16 {
+        match c.bits.short(last) {
+            Short::NeedMore => Stop::Short(Short::NeedMore),
+            Short::Truncated => Stop::Short(Short::Truncated),
+        }
+    } else {
+        Stop::Bad(msg)
+    }
+}

@@ -1,0 +1,31 @@
+//! # jsec — secure JPEG and JPEG 2000 images inside their own formats
+//!
+//! The crate is layered; each layer only uses the ones listed before it:
+//!
+//! * [`jpeg`]: markers, segments, Huffman tables, the bit-level scan walker and
+//!   coefficient decoding of baseline / extended-sequential Huffman JPEG.
+//! * [`crypto`]: keys, AES-CTR keystreams addressed by position, key and nonce
+//!   derivation.
+//! * [`fspe`]: file-size-preserving JPEG encryption (Kobayashi & Kiya, plus the
+//!   `full` rule), in place on a buffer or as a bounded-memory stream.
+//! * `ffi`: the C ABI (the only module with `unsafe`, raw pointers and
+//!   `extern "C"`); see `include/jsec.h` and `docs/c-api.md`.
+//!
+//! Every error is an [`Error`] with an [`ErrorKind`] that maps one-to-one onto
+//! the C `jsec_status` codes.
+#![deny(missing_docs)]
+#![deny(unsafe_code)]
+
+pub mod crypto;
+mod error;
+pub mod fspe;
+pub mod jpeg;
+
+#[allow(unsafe_code)]
+#[doc(hidden)]
+pub mod ffi;
+
+pub use error::{Error, ErrorKind, Result};
+
+/// The library version, `MAJOR.MINOR.PATCH` (from `Cargo.toml`).
+pub const VERSION: &str = env!("CARGO_PKG_VERSION");
