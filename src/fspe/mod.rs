@@ -26,6 +26,8 @@ pub use select::BitStats;
 pub use stream::Stream;
 
 use crate::crypto::{sha256, Key, KeyLevel, Keystream};
+#[cfg(test)]
+use crate::ErrorKind;
 use crate::{Error, Result};
 use engine::{Engine, Mode};
 
@@ -404,6 +406,85 @@ impl Cipher {
         )))
     }
 }
+
+impl Cipher {
+    /// Encrypt or decrypt one scan's entropy-coded data in place, for
+    /// applications that handle one scan at a time.
+    ///
+    /// `prefix` is every byte of the file before the scan's entropy-coded
+    /// data (SOI through this scan's SOS, earlier scans included as they
+    /// are); `scan` is the scan's entropy-coded data up to (not including) the
+    /// marker that ends it, RST markers inside included. The scan is the
+    /// primary image's (keystream position = offset in the file). The result
+    /// equals what [`Cipher::encrypt`] does to those bytes when `seed` is the
+    /// file's digest (from a [`Cipher::digest_stream`] pass) or, with `seed`
+    /// `None`, when the options carry a caller nonce. Embedded images in the
+    /// prefix are not touched. Returns the statistics of this scan. On error
+    /// `scan` is unchanged.
+    pub fn process_scan(
+        &self,
+        dir: Direction,
+        seed: Option<Seed>,
+        prefix: &[u8],
+        scan: &mut [u8],
+    ) -> Result<BitStats> {
+        self.check_direction(dir)?;
+        let seed = seed.or_else(|| self.caller_seed()).ok_or_else(|| {
+            Error::invalid_argument("per-scan processing needs the file's seed (digest pass) or a caller-supplied nonce")
+        })?;
+        let start = prefix.len();
+        let mut w = Vec::with_capacity(start + scan.len() + 2);
+        w.extend_from_slice(prefix);
+        w.extend_from_slice(scan);
+        w.extend_from_slice(&[0xFF, crate::jpeg::marker::EOI]);
+        let n = w.len();
+        let mut masks = [vec![0u8; n], vec![0u8; n], vec![0u8; n]];
+        let mut sel = select::Selector::new(&self.options, true);
+        sel.count_from(start as u64);
+        let mut warnings = Vec::new();
+        let mut walker = crate::jpeg::ImageWalker::new(0);
+        {
+            let [m0, m1, m2] = &mut masks;
+            let mut visit = select::SelectVisit {
+                sel: &mut sel,
+                masks: [m0.as_mut_slice(), m1.as_mut_slice(), m2.as_mut_slice()],
+                base: 0,
+                on_segment: |_, _, _: &mut [u8], _: [&mut [u8]; 3]| Ok(()),
+                warnings: &mut warnings,
+            };
+            let progress = walker.advance(&mut w, 0, true, &mut visit)?;
+            if progress != crate::jpeg::Progress::Done || walker.end() != n as u64 {
+                return Err(Error::malformed_at(
+                    walker.end(),
+                    "the scan data does not end exactly at the end of the given bytes",
+                ));
+            }
+        }
+        // The scan's data must begin after the prefix: the prefix ends with SOS.
+        let last_scan_starts_in_prefix =
+            matches!(sel.spans.last(), Some(&(a, _)) if a < start as u64);
+        if walker.scans() == 0 || last_scan_starts_in_prefix {
+            return Err(Error::invalid_argument(
+                "the prefix does not end with an SOS segment",
+            ));
+        }
+        let end = start + scan.len();
+        let mut cipher = transform::ImageCipher::new(self.streams(&seed, 0), 0, dir);
+        cipher.apply(
+            scan,
+            [
+                &masks[0][start..end],
+                &masks[1][start..end],
+                &masks[2][start..end],
+            ],
+            start as u64,
+        );
+        Ok(sel.stats)
+    }
+}
+
+#[cfg(test)]
+mod tests;
 
 /// Parse a JPEG (and its embedded JPEGs) and report structure and
 /// additional-bit statistics, changing nothing.

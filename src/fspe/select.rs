@@ -76,6 +76,11 @@ impl Selector {
         }
     }
 
+    /// Count statistics only for bytes at or after absolute `offset`.
+    pub(crate) fn count_from(&mut self, offset: u64) {
+        self.counted_to = offset;
+    }
+
     /// The frame, once seen.
     pub(crate) fn frame(&self) -> Option<&Frame> {
         self.frame.as_ref()
