@@ -1,1 +1,32 @@
-//! The C ABI (placeholder until the FFI layer lands).
+//! The C ABI of jsec: a thin, mechanical layer over the Rust API.
+//!
+//! This module is the only place in the crate with `unsafe`, raw pointers and
+//! `extern "C"`. `build.rs` runs cbindgen over this module (and only this
+//! module) to produce `include/jsec.h`; the conventions every function follows
+//! are written down once in `docs/c-api.md`.
+//!
+//! Layout:
+//!
+//! * [`boundary`]: the panic boundary every exported body runs in, the
+//!   thread-local last error, `jsec_status`, and the pointer/ownership casts
+//!   between opaque C handles and Rust objects.
+//! * [`version`]: version queries and the `jsec_init` ABI handshake.
+//! * [`key`]: `jsec_key`.
+//! * [`options`]: the `jsec_fspe_options` builder.
+//! * [`cipher`]: `jsec_fspe_cipher` (in place, per scan).
+//! * [`report`]: `jsec_fspe_report`, `jsec_fspe_inspect`.
+//! * [`stream`]: `jsec_fspe_stream` (digest and cipher streams).
+
+#![allow(non_camel_case_types)]
+
+// Declared in the order the header presents them.
+pub mod boundary;
+pub mod version;
+pub mod key;
+pub mod options;
+pub mod cipher;
+pub mod report;
+pub mod stream;
+
+#[cfg(test)]
+mod tests;
