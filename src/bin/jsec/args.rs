@@ -1,0 +1,348 @@
+//! Command-line syntax (clap derive) and its conversion into library options.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use jsec::fspe::{Bands, Components, Options, Region, Rule};
+
+/// `jsec`: secure JPEG images inside their own format.
+#[derive(Debug, Parser)]
+#[command(
+    name = "jsec",
+    version,
+    about = "Secure JPEG images inside their own format (file-size-preserving encryption)",
+    long_about = "Secure JPEG images inside their own format.\n\n\
+        File-size-preserving encryption (FSPE) scrambles the additional bits of the \
+        Huffman-coded coefficients: the protected file has exactly the size of the original, \
+        is still a valid JPEG, and decrypts back to identical bytes. Nothing is stored in the \
+        file, so the decryptor must be given the same options as the encryptor.\n\n\
+        Exit status: 0 on success, 2 on bad input or usage (one line per problem on stderr).",
+    propagate_version = true,
+    disable_help_subcommand = true
+)]
+pub struct Cli {
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Encrypt JPEG files (same size, still valid JPEGs).
+    Encrypt(CryptArgs),
+    /// Decrypt JPEG files encrypted with `jsec encrypt` (give the same options).
+    Decrypt(DecryptArgs),
+    /// Generate a random key file (hex, mode 0600).
+    Keygen(KeygenArgs),
+    /// Derive a lower-level key (k1, k2) for multi-level access.
+    DeriveKey(DeriveKeyArgs),
+    /// Show structure and encryptable-bit statistics of JPEG files.
+    Info(InfoArgs),
+    /// Draw a picture, then encrypt, decrypt and preview it, explaining each step.
+    Demo(DemoArgs),
+}
+
+/// Eligibility rule (`--rule`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum RuleArg {
+    /// Every additional bit except those in 0xFF bytes (jsec's extension).
+    Full,
+    /// Kobayashi & Kiya exactly (fewer bits).
+    Paper,
+}
+
+/// Components to encrypt (`--components`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ComponentsArg {
+    /// Every component.
+    All,
+    /// The first component (Y) only.
+    Luma,
+    /// Every component but the first (Cb, Cr).
+    Chroma,
+}
+
+/// A coefficient band (`--bands`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum BandArg {
+    /// DC coefficients (zigzag index 0).
+    Dc,
+    /// AC coefficients 1 to 5.
+    AcLow,
+    /// AC coefficients 6 to 63.
+    AcHigh,
+}
+
+/// Key type (`keygen --type`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum KeyType {
+    /// 32-byte key, 64 hex digits.
+    Aes256,
+    /// 16-byte key, 32 hex digits.
+    Aes128,
+}
+
+impl KeyType {
+    /// The key length in bytes.
+    pub fn len(self) -> usize {
+        match self {
+            KeyType::Aes256 => 32,
+            KeyType::Aes128 => 16,
+        }
+    }
+}
+
+/// What to encrypt: must be identical for encryption and decryption.
+#[derive(Debug, Clone, Args)]
+pub struct FspeArgs {
+    /// Eligibility rule.
+    #[arg(long, value_enum, default_value_t = RuleArg::Full)]
+    pub rule: RuleArg,
+    /// Components to encrypt.
+    #[arg(long, value_enum, default_value_t = ComponentsArg::All)]
+    pub components: ComponentsArg,
+    /// Coefficient bands to encrypt, comma-separated [default: dc,ac-low,ac-high].
+    #[arg(long, value_enum, value_delimiter = ',', value_name = "BAND,...")]
+    pub bands: Vec<BandArg>,
+    /// Encrypt only the blocks touching this rectangle of the primary image (pixels).
+    #[arg(long, value_name = "X,Y,W,H", value_parser = parse_region)]
+    pub region: Option<(u32, u32, u32, u32)>,
+    /// With --region: encrypt the blocks outside the rectangle instead.
+    #[arg(long, requires = "region")]
+    pub outside: bool,
+    /// Multi-level access: DC with k2, AC 1-5 with k1, AC 6-63 with the master key.
+    #[arg(long)]
+    pub levels: bool,
+    /// A 16-byte nonce (32 hex digits) instead of the one derived from the file.
+    #[arg(long, value_name = "HEX32", value_parser = parse_nonce)]
+    pub nonce: Option<[u8; 16]>,
+}
+
+impl FspeArgs {
+    /// The library options these flags stand for.
+    pub fn options(&self) -> Options {
+        let bands = if self.bands.is_empty() {
+            Bands::default()
+        } else {
+            Bands {
+                dc: self.bands.contains(&BandArg::Dc),
+                ac_low: self.bands.contains(&BandArg::AcLow),
+                ac_high: self.bands.contains(&BandArg::AcHigh),
+            }
+        };
+        Options {
+            rule: match self.rule {
+                RuleArg::Full => Rule::Full,
+                RuleArg::Paper => Rule::Paper,
+            },
+            components: match self.components {
+                ComponentsArg::All => Components::All,
+                ComponentsArg::Luma => Components::Luma,
+                ComponentsArg::Chroma => Components::Chroma,
+            },
+            bands,
+            region: self.region.map(|(x, y, w, h)| Region {
+                x,
+                y,
+                w,
+                h,
+                outside: self.outside,
+            }),
+            levels: self.levels,
+            nonce: self.nonce,
+        }
+    }
+}
+
+/// Where outputs go and how the work is run.
+#[derive(Debug, Clone, Args)]
+pub struct BatchArgs {
+    /// Write each output into DIR under its input's file name (required with
+    /// more than one input or a directory).
+    #[arg(long, value_name = "DIR")]
+    pub out_dir: Option<PathBuf>,
+    /// Allow OUT to be IN (replace the input); without OUT or --out-dir, every
+    /// input is replaced.
+    #[arg(long)]
+    pub in_place: bool,
+    /// Worker threads for batches [default: number of cores].
+    #[arg(long, short = 'j', value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
+    pub jobs: Option<u16>,
+    /// No progress bar and no summary line (errors and warnings are still printed).
+    #[arg(long, short = 'q')]
+    pub quiet: bool,
+}
+
+/// `jsec encrypt`.
+#[derive(Debug, Clone, Args)]
+pub struct CryptArgs {
+    /// Key file (32 or 64 hex digits).
+    #[arg(long, short = 'k', value_name = "FILE")]
+    pub key: PathBuf,
+    /// Encryption options.
+    #[command(flatten)]
+    pub fspe: FspeArgs,
+    /// Output options.
+    #[command(flatten)]
+    pub batch: BatchArgs,
+    /// IN OUT; or, with --out-dir / --in-place, any number of input files and directories.
+    #[arg(required = true, value_name = "PATH")]
+    pub paths: Vec<PathBuf>,
+}
+
+/// `jsec decrypt`.
+#[derive(Debug, Clone, Args)]
+pub struct DecryptArgs {
+    /// The same arguments as `encrypt`.
+    #[command(flatten)]
+    pub common: CryptArgs,
+    /// Level of the key in the hash chain (1 = k1, 2 = k2; needs --levels):
+    /// k1 restores DC and AC 1-5, k2 the DC only.
+    #[arg(long, value_name = "0|1|2", default_value_t = 0,
+          value_parser = clap::value_parser!(u8).range(0..=2))]
+    pub key_level: u8,
+}
+
+/// `jsec keygen`.
+#[derive(Debug, Clone, Args)]
+pub struct KeygenArgs {
+    /// Key type.
+    #[arg(long = "type", short = 't', value_enum, default_value_t = KeyType::Aes256)]
+    pub key_type: KeyType,
+    /// Key file to create.
+    #[arg(short = 'o', long = "output", value_name = "FILE")]
+    pub output: PathBuf,
+    /// Replace an existing file.
+    #[arg(long)]
+    pub force: bool,
+}
+
+/// `jsec derive-key`.
+#[derive(Debug, Clone, Args)]
+pub struct DeriveKeyArgs {
+    /// Master key file (k0).
+    #[arg(long, short = 'k', value_name = "FILE")]
+    pub key: PathBuf,
+    /// Steps down the hash chain: 1 gives k1, 2 gives k2.
+    #[arg(long, value_name = "1|2", value_parser = clap::value_parser!(u8).range(1..=2))]
+    pub level: u8,
+    /// Key file to create.
+    #[arg(short = 'o', long = "output", value_name = "FILE")]
+    pub output: PathBuf,
+    /// Replace an existing file.
+    #[arg(long)]
+    pub force: bool,
+}
+
+/// `jsec info`.
+#[derive(Debug, Clone, Args)]
+pub struct InfoArgs {
+    /// Emit JSON (schema in docs/cli.md) instead of text.
+    #[arg(long)]
+    pub json: bool,
+    /// JPEG files or directories.
+    #[arg(required = true, value_name = "FILE")]
+    pub files: Vec<PathBuf>,
+}
+
+/// `jsec demo`.
+#[derive(Debug, Clone, Args)]
+pub struct DemoArgs {
+    /// Folder for the demo files (created if missing).
+    #[arg(long, value_name = "DIR", default_value = "jsec-demo")]
+    pub out_dir: PathBuf,
+}
+
+/// Parse `X,Y,W,H`.
+fn parse_region(s: &str) -> Result<(u32, u32, u32, u32), String> {
+    let parts: Vec<&str> = s.split(',').map(str::trim).collect();
+    if parts.len() != 4 {
+        return Err(format!(
+            "expected X,Y,W,H (4 numbers), got {} values",
+            parts.len()
+        ));
+    }
+    let mut v = [0u32; 4];
+    for (slot, p) in v.iter_mut().zip(&parts) {
+        *slot = p
+            .parse()
+            .map_err(|_| format!("{p:?} is not a non-negative integer"))?;
+    }
+    if v[2] == 0 || v[3] == 0 {
+        return Err("width and height must be greater than 0".into());
+    }
+    Ok((v[0], v[1], v[2], v[3]))
+}
+
+/// Parse 32 hex digits into 16 bytes.
+fn parse_nonce(s: &str) -> Result<[u8; 16], String> {
+    let b = s.as_bytes();
+    if b.len() != 32 {
+        return Err(format!(
+            "expected 32 hex digits, got {} characters",
+            b.len()
+        ));
+    }
+    let mut out = [0u8; 16];
+    for (i, slot) in out.iter_mut().enumerate() {
+        let hi = hex_digit(b[2 * i]);
+        let lo = hex_digit(b[2 * i + 1]);
+        match (hi, lo) {
+            (Some(h), Some(l)) => *slot = h << 4 | l,
+            _ => return Err(format!("character {} is not a hex digit", 2 * i + 1)),
+        }
+    }
+    Ok(out)
+}
+
+fn hex_digit(c: u8) -> Option<u8> {
+    (c as char).to_digit(16).map(|d| d as u8)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn cli_definition_is_consistent() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn region_and_nonce_parsing() {
+        assert_eq!(parse_region("1, 2,3,4"), Ok((1, 2, 3, 4)));
+        assert!(parse_region("1,2,3").is_err());
+        assert!(parse_region("1,2,0,4").is_err());
+        assert!(parse_region("1,2,-3,4").is_err());
+        let n = parse_nonce("000102030405060708090a0b0c0d0E0F").unwrap();
+        assert_eq!(n[15], 15);
+        assert!(parse_nonce("00").is_err());
+        assert!(parse_nonce(&"g".repeat(32)).is_err());
+    }
+
+    #[test]
+    fn bands_map_onto_options() {
+        let cli = Cli::try_parse_from([
+            "jsec",
+            "encrypt",
+            "-k",
+            "k",
+            "--bands",
+            "dc,ac-high",
+            "--region",
+            "0,0,8,8",
+            "--outside",
+            "a",
+            "b",
+        ])
+        .unwrap();
+        let Command::Encrypt(a) = cli.command else {
+            panic!("wrong subcommand")
+        };
+        let o = a.fspe.options();
+        assert!(o.bands.dc && !o.bands.ac_low && o.bands.ac_high);
+        assert!(o.region.is_some_and(|r| r.outside && r.w == 8));
+    }
+}

@@ -1,0 +1,90 @@
+//! The subcommands: encrypt, decrypt, keygen, derive-key (info and demo have
+//! their own modules).
+
+use std::process::ExitCode;
+
+use jsec::crypto::Key;
+use jsec::fspe::{Cipher, Direction};
+
+use crate::args::{Cli, Command, CryptArgs, DecryptArgs, DeriveKeyArgs, KeygenArgs};
+use crate::batch::{self, Job, Outcome};
+use crate::fsio::{self, Failure};
+use crate::{demo, info};
+
+/// Exit status for bad input or usage.
+pub const EXIT_FAILURE: u8 = 2;
+
+/// Run a parsed command line. `Err` is a failure that stops everything (one
+/// line on stderr, exit 2); per-file failures of a batch are printed by the
+/// batch runner and turn into exit 2 here.
+pub fn run(cli: Cli) -> Result<ExitCode, Failure> {
+    match cli.command {
+        Command::Encrypt(a) => crypt(&a, Direction::Encrypt, 0),
+        Command::Decrypt(DecryptArgs { common, key_level }) => {
+            crypt(&common, Direction::Decrypt, key_level)
+        }
+        Command::Keygen(a) => keygen(&a),
+        Command::DeriveKey(a) => derive_key(&a),
+        Command::Info(a) => info::run(&a),
+        Command::Demo(a) => demo::run(&a),
+    }
+}
+
+/// Build the cipher from the key file and the flags.
+fn make_cipher(a: &CryptArgs, key_level: u8) -> Result<Cipher, Failure> {
+    if key_level > 0 && !a.fspe.levels {
+        return Err(Failure::usage(format!(
+            "--key-level {key_level} needs --levels (multi-level encryption)"
+        )));
+    }
+    let key = fsio::read_key_file(&a.key)?;
+    Cipher::new(key, a.fspe.options())
+        .and_then(|c| c.with_key_level(key_level))
+        .map_err(|e| Failure::usage(e.to_string()))
+}
+
+/// Encrypt or decrypt one file: read, transform in memory, write atomically.
+fn crypt_file(job: &Job, cipher: &Cipher, dir: Direction) -> Result<Outcome, Failure> {
+    let mut buf = fsio::read_input(&job.input)?;
+    let report = match dir {
+        Direction::Encrypt => cipher.encrypt(&mut buf),
+        Direction::Decrypt => cipher.decrypt(&mut buf),
+    }
+    .map_err(|e| Failure::at(&job.input, e))?;
+    fsio::write_atomic(&job.output, &buf)?;
+    Ok(Outcome {
+        bytes: buf.len() as u64,
+        warnings: report.warnings,
+    })
+}
+
+fn crypt(a: &CryptArgs, dir: Direction, key_level: u8) -> Result<ExitCode, Failure> {
+    let plan = batch::plan(&a.paths, &a.batch)?;
+    let cipher = make_cipher(a, key_level)?;
+    if let Some(d) = &a.batch.out_dir {
+        std::fs::create_dir_all(d).map_err(|e| Failure::at(d, fsio::io_message(&e)))?;
+    }
+    let verb = match dir {
+        Direction::Encrypt => "encrypted",
+        Direction::Decrypt => "decrypted",
+    };
+    let totals = batch::run(&plan, &a.batch, verb, |job| crypt_file(job, &cipher, dir))?;
+    Ok(if totals.failed > 0 {
+        ExitCode::from(EXIT_FAILURE)
+    } else {
+        ExitCode::SUCCESS
+    })
+}
+
+fn keygen(a: &KeygenArgs) -> Result<ExitCode, Failure> {
+    let key = Key::generate(a.key_type.len()).map_err(|e| Failure::at(&a.output, e))?;
+    fsio::write_key_file(&a.output, &key, a.force)?;
+    Ok(ExitCode::SUCCESS)
+}
+
+fn derive_key(a: &DeriveKeyArgs) -> Result<ExitCode, Failure> {
+    let k0 = fsio::read_key_file(&a.key)?;
+    let derived = k0.derive(a.level);
+    fsio::write_key_file(&a.output, &derived, a.force)?;
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,300 @@
+//! File handling: atomic output (temporary file + rename), key files, and
+//! expansion of directory arguments.
+
+use std::fmt;
+use std::fs::{self, File, OpenOptions};
+use std::io::{self, Read, Write};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use jsec::crypto::Key;
+use zeroize::Zeroize;
+
+/// A failure to report as `jsec: <path>: <message>` (or `jsec: <message>`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Failure {
+    /// The file the failure is about, if any.
+    pub path: Option<PathBuf>,
+    /// What went wrong.
+    pub message: String,
+}
+
+impl Failure {
+    /// A failure about `path`.
+    pub fn at(path: &Path, message: impl fmt::Display) -> Failure {
+        Failure {
+            path: Some(path.to_path_buf()),
+            message: message.to_string(),
+        }
+    }
+
+    /// A failure not tied to a file (usage).
+    pub fn usage(message: impl fmt::Display) -> Failure {
+        Failure {
+            path: None,
+            message: message.to_string(),
+        }
+    }
+}
+
+impl fmt::Display for Failure {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.path {
+            Some(p) => write!(f, "{}: {}", p.display(), self.message),
+            None => f.write_str(&self.message),
+        }
+    }
+}
+
+/// An `io::Error` as a short message (without the "(os error N)" noise).
+pub fn io_message(e: &io::Error) -> String {
+    let s = e.to_string();
+    match s.find(" (os error") {
+        Some(i) => s[..i].to_string(),
+        None => s,
+    }
+}
+
+/// Read a whole input file.
+pub fn read_input(path: &Path) -> Result<Vec<u8>, Failure> {
+    fs::read(path).map_err(|e| Failure::at(path, io_message(&e)))
+}
+
+static TMP_COUNTER: AtomicU64 = AtomicU64::new(0);
+
+/// The directory a path's file lives in (`.` for a bare name).
+fn parent_dir(path: &Path) -> &Path {
+    match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    }
+}
+
+/// Create a fresh temporary file next to `out` (same directory, so the final
+/// rename is atomic). Its name starts with `.` and ends in `.jsec-tmp`.
+fn create_temp(out: &Path, secret: bool) -> io::Result<(PathBuf, File)> {
+    let dir = parent_dir(out);
+    let name = out
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "out".into());
+    let pid = std::process::id();
+    let mut attempts = 0;
+    loop {
+        attempts += 1;
+        let n = TMP_COUNTER.fetch_add(1, Ordering::Relaxed);
+        let tmp = dir.join(format!(".{name}.{pid}-{n}.jsec-tmp"));
+        let mut oo = OpenOptions::new();
+        oo.write(true).create_new(true);
+        #[cfg(unix)]
+        if secret {
+            use std::os::unix::fs::OpenOptionsExt;
+            oo.mode(0o600);
+        }
+        #[cfg(not(unix))]
+        let _ = secret;
+        match oo.open(&tmp) {
+            Ok(f) => return Ok((tmp, f)),
+            Err(e) if e.kind() == io::ErrorKind::AlreadyExists && attempts < 1000 => continue,
+            Err(e) => return Err(e),
+        }
+    }
+}
+
+/// Write `data` to `out` atomically: into a temporary file in the same
+/// directory, then renamed over `out`. On any error the temporary file is
+/// removed and `out` is untouched. An existing `out` keeps its permissions.
+pub fn write_atomic(out: &Path, data: &[u8]) -> Result<(), Failure> {
+    let existing = fs::metadata(out).ok().map(|m| m.permissions());
+    let (tmp, mut file) = create_temp(out, false).map_err(|e| Failure::at(out, io_message(&e)))?;
+    let result = (|| -> io::Result<()> {
+        file.write_all(data)?;
+        file.flush()?;
+        drop(file);
+        if let Some(p) = existing {
+            fs::set_permissions(&tmp, p)?;
+        }
+        fs::rename(&tmp, out)
+    })();
+    result.map_err(|e| {
+        let _ = fs::remove_file(&tmp);
+        Failure::at(out, io_message(&e))
+    })
+}
+
+/// Write a key file: `hex` + newline, mode 0600. Refuses to replace an
+/// existing file unless `force`; with `force` the replacement is atomic.
+pub fn write_key_file(out: &Path, key: &Key, force: bool) -> Result<(), Failure> {
+    let mut text = key.to_hex();
+    text.push('\n');
+    let result = if force {
+        write_secret_atomic(out, text.as_bytes())
+    } else {
+        write_secret_new(out, text.as_bytes())
+    };
+    text.zeroize();
+    result
+}
+
+#[cfg(unix)]
+fn set_owner_only(path: &Path) -> io::Result<()> {
+    use std::os::unix::fs::PermissionsExt;
+    fs::set_permissions(path, fs::Permissions::from_mode(0o600))
+}
+
+#[cfg(not(unix))]
+fn set_owner_only(_path: &Path) -> io::Result<()> {
+    Ok(())
+}
+
+fn write_secret_new(out: &Path, data: &[u8]) -> Result<(), Failure> {
+    let mut oo = OpenOptions::new();
+    oo.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        oo.mode(0o600);
+    }
+    let mut file = oo.open(out).map_err(|e| {
+        if e.kind() == io::ErrorKind::AlreadyExists {
+            Failure::at(out, "file exists (use --force to replace it)")
+        } else {
+            Failure::at(out, io_message(&e))
+        }
+    })?;
+    let result = (|| -> io::Result<()> {
+        // The umask may have removed bits; make it exactly 0600.
+        set_owner_only(out)?;
+        file.write_all(data)?;
+        file.flush()
+    })();
+    result.map_err(|e| {
+        let _ = fs::remove_file(out);
+        Failure::at(out, io_message(&e))
+    })
+}
+
+fn write_secret_atomic(out: &Path, data: &[u8]) -> Result<(), Failure> {
+    let (tmp, mut file) = create_temp(out, true).map_err(|e| Failure::at(out, io_message(&e)))?;
+    let result = (|| -> io::Result<()> {
+        set_owner_only(&tmp)?;
+        file.write_all(data)?;
+        file.flush()?;
+        drop(file);
+        fs::rename(&tmp, out)
+    })();
+    result.map_err(|e| {
+        let _ = fs::remove_file(&tmp);
+        Failure::at(out, io_message(&e))
+    })
+}
+
+/// Largest key file accepted (a key is at most 64 hex digits plus whitespace).
+const MAX_KEY_FILE: u64 = 4096;
+
+/// Read a key file (hex digits, whitespace ignored).
+pub fn read_key_file(path: &Path) -> Result<Key, Failure> {
+    let file = File::open(path).map_err(|e| Failure::at(path, io_message(&e)))?;
+    let mut raw = Vec::new();
+    file.take(MAX_KEY_FILE + 1)
+        .read_to_end(&mut raw)
+        .map_err(|e| Failure::at(path, io_message(&e)))?;
+    if raw.len() as u64 > MAX_KEY_FILE {
+        raw.zeroize();
+        return Err(Failure::at(path, "not a key file (too large)"));
+    }
+    let key = match std::str::from_utf8(&raw) {
+        Ok(text) => Key::from_hex(text).map_err(|e| Failure::at(path, e)),
+        Err(_) => Err(Failure::at(path, "bad key: not hex text")),
+    };
+    raw.zeroize();
+    key
+}
+
+/// File-name extensions taken from a directory argument.
+const JPEG_EXTENSIONS: [&str; 4] = ["jpg", "jpeg", "jpe", "jfif"];
+
+/// Does the name end in a JPEG extension (any case)?
+pub fn is_jpeg_name(path: &Path) -> bool {
+    path.extension()
+        .and_then(|e| e.to_str())
+        .is_some_and(|e| JPEG_EXTENSIONS.iter().any(|j| e.eq_ignore_ascii_case(j)))
+}
+
+/// Expand the arguments: a directory stands for its regular files with a JPEG
+/// extension (not recursive, sorted by name); files are kept as given.
+/// Returns the inputs and whether any directory was expanded.
+pub fn expand_inputs(paths: &[PathBuf]) -> Result<(Vec<PathBuf>, bool), Failure> {
+    let mut out = Vec::new();
+    let mut had_dir = false;
+    for p in paths {
+        if p.is_dir() {
+            had_dir = true;
+            let rd = fs::read_dir(p).map_err(|e| Failure::at(p, io_message(&e)))?;
+            let mut found = Vec::new();
+            for entry in rd {
+                let entry = entry.map_err(|e| Failure::at(p, io_message(&e)))?;
+                let path = entry.path();
+                let is_file =
+                    entry.file_type().map(|t| t.is_file()).unwrap_or(false) || (path.is_file()); // symlinks to files
+                if is_file && is_jpeg_name(&path) {
+                    found.push(path);
+                }
+            }
+            found.sort();
+            out.extend(found);
+        } else {
+            out.push(p.clone());
+        }
+    }
+    Ok((out, had_dir))
+}
+
+/// Do `a` and `b` name the same file? (Same device and inode when `b`
+/// exists; otherwise same canonical path.)
+pub fn same_file(a: &Path, b: &Path) -> bool {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt;
+        if let (Ok(ma), Ok(mb)) = (fs::metadata(a), fs::metadata(b)) {
+            return ma.dev() == mb.dev() && ma.ino() == mb.ino();
+        }
+    }
+    match (fs::canonicalize(a), canonical_maybe_missing(b)) {
+        (Ok(ca), Some(cb)) => ca == cb,
+        _ => false,
+    }
+}
+
+fn canonical_maybe_missing(p: &Path) -> Option<PathBuf> {
+    if let Ok(c) = fs::canonicalize(p) {
+        return Some(c);
+    }
+    let parent = fs::canonicalize(parent_dir(p)).ok()?;
+    Some(parent.join(p.file_name()?))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn atomic_write_replaces_and_leaves_no_temp() {
+        let dir = tempfile::tempdir().unwrap();
+        let out = dir.path().join("o.jpg");
+        write_atomic(&out, b"one").unwrap();
+        write_atomic(&out, b"two").unwrap();
+        assert_eq!(fs::read(&out).unwrap(), b"two");
+        assert_eq!(fs::read_dir(dir.path()).unwrap().count(), 1);
+        let bad = dir.path().join("missing-dir").join("o.jpg");
+        assert!(write_atomic(&bad, b"x").is_err());
+    }
+
+    #[test]
+    fn jpeg_names() {
+        assert!(is_jpeg_name(Path::new("a/B.JPG")));
+        assert!(is_jpeg_name(Path::new("x.jfif")));
+        assert!(!is_jpeg_name(Path::new("x.png")));
+        assert!(!is_jpeg_name(Path::new("jpg")));
+    }
+}
