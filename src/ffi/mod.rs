@@ -19,13 +19,20 @@
 
 #![allow(non_camel_case_types)]
 
-// Declared in the order the header presents them.
+// Declared in the order the header presents them (one group each, so that
+// rustfmt keeps the order).
 pub mod boundary;
+
 pub mod version;
+
 pub mod key;
+
 pub mod options;
+
 pub mod cipher;
+
 pub mod report;
+
 pub mod stream;
 
 #[cfg(test)]

@@ -1,1 +1,1421 @@
-//! Tests of the C ABI through the exported functions.
+//! Tests of the C ABI, driven through the exported functions exactly as a C
+//! caller would use them (raw pointers, out-parameters, status codes).
+
+use std::ffi::{c_char, c_int, CStr};
+use std::mem::{offset_of, size_of};
+use std::ptr;
+
+use super::boundary::{
+    boundary, jsec_last_error, jsec_last_error_offset, jsec_status, jsec_status::*, jsec_status_str,
+};
+use super::cipher::*;
+use super::key::*;
+use super::options::*;
+use super::report::*;
+use super::stream::*;
+use crate::{Error, ErrorKind};
+
+// ---------------------------------------------------------------------------
+// Helpers
+// ---------------------------------------------------------------------------
+
+/// A deterministic test image: a smooth gradient plus seeded noise (an LCG),
+/// so that there are plenty of non-zero AC coefficients.
+fn test_jpeg(width: u16, height: u16, restart: Option<u16>, app: Option<&[u8]>) -> Vec<u8> {
+    let mut state: u32 = 0x1234_5678;
+    let mut pixels = Vec::with_capacity(usize::from(width) * usize::from(height) * 3);
+    for y in 0..height {
+        for x in 0..width {
+            for c in 0..3u32 {
+                state = state.wrapping_mul(1_664_525).wrapping_add(1_013_904_223);
+                let noise = (state >> 24) % 48;
+                let v = (u32::from(x) * 3 + u32::from(y) * 2 + c * 60 + noise) % 256;
+                pixels.push(v as u8);
+            }
+        }
+    }
+    let mut out = Vec::new();
+    let mut enc = jpeg_encoder::Encoder::new(&mut out, 85);
+    if let Some(r) = restart {
+        enc.set_restart_interval(r);
+    }
+    if let Some(data) = app {
+        enc.add_app_segment(2, data).expect("APP2 segment");
+    }
+    enc.encode(&pixels, width, height, jpeg_encoder::ColorType::Rgb)
+        .expect("encode test JPEG");
+    out
+}
+
+fn last_error() -> String {
+    // SAFETY: jsec_last_error never returns NULL and the string is
+    // NUL-terminated and valid until the next jsec call on this thread.
+    unsafe { CStr::from_ptr(jsec_last_error()) }
+        .to_str()
+        .expect("UTF-8")
+        .to_owned()
+}
+
+fn last_offset() -> Option<u64> {
+    let mut o = 0u64;
+    // SAFETY: `o` is a valid u64.
+    match unsafe { jsec_last_error_offset(&mut o) } {
+        JSEC_OK => Some(o),
+        JSEC_ERR_INVALID_STATE => None,
+        s => panic!("jsec_last_error_offset: {s:?}"),
+    }
+}
+
+fn key(bytes: &[u8]) -> *const jsec_key {
+    let mut k = ptr::null();
+    // SAFETY: `bytes` is a valid slice and `k` a valid out-pointer.
+    let s = unsafe { jsec_key_new_from_bytes(bytes.as_ptr(), bytes.len(), &mut k) };
+    assert_eq!(s, JSEC_OK, "{}", last_error());
+    k
+}
+
+fn options() -> *mut jsec_fspe_options {
+    let mut o = ptr::null_mut();
+    // SAFETY: `o` is a valid out-pointer.
+    assert_eq!(unsafe { jsec_fspe_options_new(&mut o) }, JSEC_OK);
+    o
+}
+
+fn cipher(k: *const jsec_key, o: *const jsec_fspe_options, level: u32) -> *const jsec_fspe_cipher {
+    let mut c = ptr::null();
+    // SAFETY: live handles from the helpers above, valid out-pointer.
+    let s = unsafe { jsec_fspe_cipher_new(k, o, level, &mut c) };
+    assert_eq!(s, JSEC_OK, "{}", last_error());
+    c
+}
+
+/// A cipher with a fixed 32-byte key and default options.
+fn default_cipher() -> *const jsec_fspe_cipher {
+    let k = key(&[0x42; 32]);
+    let o = options();
+    let c = cipher(k, o, 0);
+    // SAFETY: handles made above, not used afterwards.
+    unsafe {
+        jsec_key_free(k);
+        jsec_fspe_options_free(o);
+    }
+    c
+}
+
+fn image_info(r: *const jsec_fspe_report, index: usize) -> jsec_fspe_image_info {
+    let mut info = jsec_fspe_image_info {
+        struct_size: size_of::<jsec_fspe_image_info>(),
+        ..Default::default()
+    };
+    // SAFETY: live report, `info` is a whole struct with struct_size set.
+    let s = unsafe { jsec_fspe_report_image(r, index, &mut info) };
+    assert_eq!(s, JSEC_OK, "{}", last_error());
+    info
+}
+
+/// Run a whole file through a stream in chunks of `chunk` bytes, reading as
+/// it goes; returns the output and the finished report.
+fn run_stream(
+    s: *mut jsec_fspe_stream,
+    input: &[u8],
+    chunk: usize,
+) -> (Vec<u8>, *mut jsec_fspe_report) {
+    let mut out = Vec::new();
+    let mut buf = [0u8; 4096];
+    let drain = |out: &mut Vec<u8>, buf: &mut [u8; 4096]| loop {
+        let mut n = usize::MAX;
+        // SAFETY: live stream, `buf` writable for its length, valid out-pointer.
+        let st = unsafe { jsec_fspe_stream_read(s, buf.as_mut_ptr(), buf.len(), &mut n) };
+        assert_eq!(st, JSEC_OK, "{}", last_error());
+        if n == 0 {
+            break;
+        }
+        out.extend_from_slice(&buf[..n]);
+    };
+    for part in input.chunks(chunk) {
+        // SAFETY: live stream, `part` readable.
+        let st = unsafe { jsec_fspe_stream_write(s, part.as_ptr(), part.len()) };
+        assert_eq!(st, JSEC_OK, "{}", last_error());
+        drain(&mut out, &mut buf);
+    }
+    let mut report = ptr::null_mut();
+    // SAFETY: live stream, valid out-pointer.
+    let st = unsafe { jsec_fspe_stream_finish(s, &mut report) };
+    assert_eq!(st, JSEC_OK, "{}", last_error());
+    drain(&mut out, &mut buf);
+    (out, report)
+}
+
+/// The end of the first SOS segment (start of its entropy-coded data).
+fn first_scan_start(jpeg: &[u8]) -> usize {
+    let mut i = 2;
+    loop {
+        assert_eq!(jpeg[i], 0xFF);
+        let marker = jpeg[i + 1];
+        let len = usize::from(u16::from_be_bytes([jpeg[i + 2], jpeg[i + 3]]));
+        if marker == 0xDA {
+            return i + 2 + len;
+        }
+        i += 2 + len;
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Status codes, last error, panics
+// ---------------------------------------------------------------------------
+
+#[test]
+fn status_values_are_fixed() {
+    let expected = [
+        (JSEC_OK, 0, "JSEC_OK"),
+        (JSEC_ERR_INVALID_ARGUMENT, 1, "JSEC_ERR_INVALID_ARGUMENT"),
+        (JSEC_ERR_MALFORMED, 2, "JSEC_ERR_MALFORMED"),
+        (JSEC_ERR_UNSUPPORTED, 3, "JSEC_ERR_UNSUPPORTED"),
+        (JSEC_ERR_BUFFER_TOO_SMALL, 4, "JSEC_ERR_BUFFER_TOO_SMALL"),
+        (JSEC_ERR_IO, 5, "JSEC_ERR_IO"),
+        (JSEC_ERR_BAD_KEY, 6, "JSEC_ERR_BAD_KEY"),
+        (
+            JSEC_ERR_VERIFICATION_FAILED,
+            7,
+            "JSEC_ERR_VERIFICATION_FAILED",
+        ),
+        (JSEC_ERR_INVALID_STATE, 8, "JSEC_ERR_INVALID_STATE"),
+        (JSEC_ERR_INTERNAL, 9, "JSEC_ERR_INTERNAL"),
+        (JSEC_ERR_PANIC, 10, "JSEC_ERR_PANIC"),
+    ];
+    assert_eq!(expected.len(), jsec_status::ALL.len());
+    for (status, value, name) in expected {
+        assert_eq!(status as c_int, value);
+        assert_eq!(jsec_status::from_code(value), Some(status));
+        // SAFETY: jsec_status_str returns a static NUL-terminated string.
+        let s = unsafe { CStr::from_ptr(jsec_status_str(value)) };
+        assert_eq!(s.to_str(), Ok(name));
+    }
+    for bad in [-1, 11, 9999, c_int::MIN, c_int::MAX] {
+        // SAFETY: as above.
+        let s = unsafe { CStr::from_ptr(jsec_status_str(bad)) };
+        assert_eq!(s.to_str(), Ok("JSEC_ERR_UNKNOWN"));
+    }
+}
+
+#[test]
+fn error_kinds_map_one_to_one() {
+    let kinds = [
+        (ErrorKind::InvalidArgument, JSEC_ERR_INVALID_ARGUMENT),
+        (ErrorKind::Malformed, JSEC_ERR_MALFORMED),
+        (ErrorKind::Unsupported, JSEC_ERR_UNSUPPORTED),
+        (ErrorKind::BufferTooSmall, JSEC_ERR_BUFFER_TOO_SMALL),
+        (ErrorKind::Io, JSEC_ERR_IO),
+        (ErrorKind::BadKey, JSEC_ERR_BAD_KEY),
+        (ErrorKind::VerificationFailed, JSEC_ERR_VERIFICATION_FAILED),
+        (ErrorKind::InvalidState, JSEC_ERR_INVALID_STATE),
+        (ErrorKind::Internal, JSEC_ERR_INTERNAL),
+    ];
+    for (kind, status) in kinds {
+        assert_eq!(jsec_status::from(kind), status);
+        // Through the boundary, with the message and offset recorded.
+        let st = boundary("jsec_test_fn", || {
+            Err(Error::new(kind, format!("{kind:?} happened")))
+        });
+        assert_eq!(st, status);
+        assert_eq!(last_error(), format!("jsec_test_fn: {kind:?} happened"));
+        assert_eq!(last_offset(), None);
+    }
+    // Every status except OK and PANIC comes from exactly one kind.
+    let mut seen: Vec<jsec_status> = kinds.iter().map(|k| k.1).collect();
+    seen.sort_by_key(|s| *s as c_int);
+    seen.dedup();
+    assert_eq!(seen.len(), jsec_status::ALL.len() - 2);
+}
+
+#[test]
+fn last_error_is_set_cleared_and_carries_the_offset() {
+    let c = default_cipher();
+    // Truncated JPEG: SOI then garbage.
+    let mut bad = vec![0xFF, 0xD8, 0xFF, 0xDB, 0x00, 0x43, 0x00];
+    // SAFETY: live cipher, `bad` readable/writable, NULL report allowed.
+    let st = unsafe { jsec_fspe_cipher_encrypt(c, bad.as_mut_ptr(), bad.len(), ptr::null_mut()) };
+    assert_eq!(st, JSEC_ERR_MALFORMED);
+    let msg = last_error();
+    assert!(msg.starts_with("jsec_fspe_cipher_encrypt: "), "{msg}");
+    let offset = last_offset().expect("a malformed error has an offset");
+    assert!(msg.contains(&format!("(at byte offset {offset})")), "{msg}");
+    // jsec_last_error_offset does not disturb the error.
+    assert_eq!(last_error(), msg);
+    // The buffer is unchanged on failure.
+    assert_eq!(bad, [0xFF, 0xD8, 0xFF, 0xDB, 0x00, 0x43, 0x00]);
+
+    // A success clears it.
+    let mut n = 0usize;
+    let mut hex = [0 as c_char; JSEC_KEY_HEX_CAPACITY];
+    let k = key(&[1; 16]);
+    // SAFETY: live key, buffer of its declared length, valid out-pointer.
+    let st = unsafe { jsec_key_to_hex(k, hex.as_mut_ptr(), hex.len(), &mut n) };
+    assert_eq!(st, JSEC_OK);
+    assert_eq!(last_error(), "");
+    assert_eq!(last_offset(), None);
+    // SAFETY: NULL out-pointer is refused without writing.
+    assert_eq!(
+        unsafe { jsec_last_error_offset(ptr::null_mut()) },
+        JSEC_ERR_INVALID_ARGUMENT
+    );
+
+    // Errors are per thread.
+    // SAFETY: NULL out-pointer makes the call fail without writing.
+    assert_eq!(
+        unsafe { jsec_fspe_options_new(ptr::null_mut()) },
+        JSEC_ERR_INVALID_ARGUMENT
+    );
+    let here = last_error();
+    assert!(here.contains("`out` is NULL"), "{here}");
+    let there = std::thread::spawn(last_error).join().expect("thread");
+    assert_eq!(there, "");
+    assert_eq!(last_error(), here);
+    // SAFETY: handles made above.
+    unsafe {
+        jsec_key_free(k);
+        jsec_fspe_cipher_free(c);
+    }
+}
+
+#[test]
+fn panics_are_caught_at_the_boundary() {
+    // The same wrapper every exported function uses, around a body that
+    // panics, for each kind of return value.
+    let st: jsec_status = boundary("jsec_test_panic", || -> crate::Result<()> {
+        panic!("deliberate test panic")
+    });
+    assert_eq!(st, JSEC_ERR_PANIC);
+    assert_eq!(
+        last_error(),
+        "jsec_test_panic: panic: deliberate test panic"
+    );
+    assert_eq!(last_offset(), None);
+
+    let formatted: jsec_status = boundary("jsec_test_panic", || -> crate::Result<()> {
+        panic!("formatted {}", 42)
+    });
+    assert_eq!(formatted, JSEC_ERR_PANIC);
+    assert!(last_error().ends_with("panic: formatted 42"));
+
+    let text: *const c_char = boundary("jsec_test_panic", || -> *const c_char { panic!("text") });
+    assert!(!text.is_null());
+    // SAFETY: the panic value of a string function is a static "".
+    assert_eq!(unsafe { CStr::from_ptr(text) }.to_bytes(), b"");
+
+    let number: u32 = boundary("jsec_test_panic", || -> u32 { panic!("number") });
+    assert_eq!(number, 0);
+
+    boundary("jsec_test_panic", || -> () { panic!("unit") });
+
+    // A raw status (jsec_last_error_offset's kind) maps a panic to PANIC too.
+    let raw: jsec_status = boundary("jsec_test_panic", || -> jsec_status { panic!("raw") });
+    assert_eq!(raw, JSEC_ERR_PANIC);
+}
+
+// ---------------------------------------------------------------------------
+// NULL arguments and buffers
+// ---------------------------------------------------------------------------
+
+#[test]
+fn null_arguments_are_invalid_and_write_nothing() {
+    let k = key(&[7; 32]);
+    let o = options();
+    let c = cipher(k, o, 0);
+    let sentinel_key = 0x10 as *const jsec_key;
+    let mut kout = sentinel_key;
+    let mut jpeg = test_jpeg(16, 16, None, None);
+    let nul = ptr::null_mut::<usize>();
+    // SAFETY: every call passes NULL for at least one required pointer and
+    // otherwise valid arguments; none of them may write anything.
+    unsafe {
+        assert_eq!(
+            jsec_key_new_from_bytes(ptr::null(), 16, &mut kout),
+            JSEC_ERR_INVALID_ARGUMENT
+        );
+        assert_eq!(
+            jsec_key_new_from_bytes([0u8; 16].as_ptr(), 16, ptr::null_mut()),
+            JSEC_ERR_INVALID_ARGUMENT
+        );
+        assert_eq!(
+            jsec_key_new_from_hex(ptr::null(), &mut kout),
+            JSEC_ERR_INVALID_ARGUMENT
+        );
+        assert_eq!(
+            jsec_key_generate(32, ptr::null_mut()),
+            JSEC_ERR_INVALID_ARGUMENT
+        );
+        assert_eq!(
+            jsec_key_derive(ptr::null(), 1, &mut kout),
+            JSEC_ERR_INVALID_ARGUMENT
+        );
+        assert_eq!(
+            jsec_key_derive(k, 1, ptr::null_mut()),
+            JSEC_ERR_INVALID_ARGUMENT
+        );
+        assert_eq!(
+            jsec_key_to_hex(ptr::null(), ptr::null_mut(), 0, &mut 0),
+            JSEC_ERR_INVALID_ARGUMENT
+        );
+        assert_eq!(
+            jsec_key_to_hex(k, ptr::null_mut(), 0, nul),
+            JSEC_ERR_INVALID_ARGUMENT
+        );
+        assert_eq!(
+            jsec_key_to_hex(k, ptr::null_mut(), 65, &mut 0),
+            JSEC_ERR_INVALID_ARGUMENT
+        );
+        assert_eq!(kout, sentinel_key);
+
+        assert_eq!(
+            jsec_fspe_options_new(ptr::null_mut()),
+            JSEC_ERR_INVALID_ARGUMENT
+        );
+        assert_eq!(
+            jsec_fspe_options_set_rule(ptr::null_mut(), 0),
+            JSEC_ERR_INVALID_ARGUMENT
+        );
+        assert_eq!(
+            jsec_fspe_options_set_components(ptr::null_mut(), 0),
+            JSEC_ERR_INVALID_ARGUMENT
+        );
+        assert_eq!(
+            jsec_fspe_options_set_bands(ptr::null_mut(), 1),
+            JSEC_ERR_INVALID_ARGUMENT
+        );
+        assert_eq!(
+            jsec_fspe_options_set_region(ptr::null_mut(), 0, 0, 8, 8, false),
+            JSEC_ERR_INVALID_ARGUMENT
+        );
+        assert_eq!(
+            jsec_fspe_options_clear_region(ptr::null_mut()),
+            JSEC_ERR_INVALID_ARGUMENT
+        );
+        assert_eq!(
+            jsec_fspe_options_set_levels(ptr::null_mut(), true),
+            JSEC_ERR_INVALID_ARGUMENT
+        );
+        assert_eq!(
+            jsec_fspe_options_set_nonce(ptr::null_mut(), [0u8; 16].as_ptr(), 16),
+            JSEC_ERR_INVALID_ARGUMENT
+        );
+        assert_eq!(
+            jsec_fspe_options_set_nonce(o, ptr::null(), 16),
+            JSEC_ERR_INVALID_ARGUMENT
+        );
+        assert_eq!(
+            jsec_fspe_options_clear_nonce(ptr::null_mut()),
+            JSEC_ERR_INVALID_ARGUMENT
+        );
+
+        let sentinel_cipher = 0x10 as *const jsec_fspe_cipher;
+        let mut cout = sentinel_cipher;
+        assert_eq!(
+            jsec_fspe_cipher_new(ptr::null(), o, 0, &mut cout),
+            JSEC_ERR_INVALID_ARGUMENT
+        );
+        assert_eq!(
+            jsec_fspe_cipher_new(k, ptr::null(), 0, &mut cout),
+            JSEC_ERR_INVALID_ARGUMENT
+        );
+        assert_eq!(
+            jsec_fspe_cipher_new(k, o, 0, ptr::null_mut()),
+            JSEC_ERR_INVALID_ARGUMENT
+        );
+        assert_eq!(cout, sentinel_cipher);
+
+        let sentinel_report = 0x10 as *mut jsec_fspe_report;
+        let mut rout = sentinel_report;
+        assert_eq!(
+            jsec_fspe_cipher_encrypt(ptr::null(), jpeg.as_mut_ptr(), jpeg.len(), &mut rout),
+            JSEC_ERR_INVALID_ARGUMENT
+        );
+        assert_eq!(
+            jsec_fspe_cipher_encrypt(c, ptr::null_mut(), 0, &mut rout),
+            JSEC_ERR_INVALID_ARGUMENT
+        );
+        assert_eq!(
+            jsec_fspe_cipher_decrypt(c, ptr::null_mut(), 10, &mut rout),
+            JSEC_ERR_INVALID_ARGUMENT
+        );
+        assert_eq!(
+            jsec_fspe_inspect(ptr::null(), 0, &mut rout),
+            JSEC_ERR_INVALID_ARGUMENT
+        );
+        assert_eq!(
+            jsec_fspe_inspect(jpeg.as_ptr(), jpeg.len(), ptr::null_mut()),
+            JSEC_ERR_INVALID_ARGUMENT
+        );
+        assert_eq!(rout, sentinel_report);
+        let mut scan = [0u8; 4];
+        assert_eq!(
+            jsec_fspe_cipher_process_scan(
+                ptr::null(),
+                0,
+                ptr::null(),
+                0,
+                jpeg.as_ptr(),
+                10,
+                scan.as_mut_ptr(),
+                4,
+                ptr::null_mut()
+            ),
+            JSEC_ERR_INVALID_ARGUMENT
+        );
+        assert_eq!(
+            jsec_fspe_cipher_process_scan(
+                c,
+                0,
+                ptr::null(),
+                0,
+                ptr::null(),
+                10,
+                scan.as_mut_ptr(),
+                4,
+                ptr::null_mut()
+            ),
+            JSEC_ERR_INVALID_ARGUMENT
+        );
+        assert_eq!(
+            jsec_fspe_cipher_process_scan(
+                c,
+                0,
+                ptr::null(),
+                0,
+                jpeg.as_ptr(),
+                10,
+                ptr::null_mut(),
+                4,
+                ptr::null_mut()
+            ),
+            JSEC_ERR_INVALID_ARGUMENT
+        );
+
+        let mut n = 0usize;
+        let mut u = 0u64;
+        let mut info = jsec_fspe_image_info {
+            struct_size: size_of::<jsec_fspe_image_info>(),
+            ..Default::default()
+        };
+        assert_eq!(
+            jsec_fspe_report_image_count(ptr::null(), &mut n),
+            JSEC_ERR_INVALID_ARGUMENT
+        );
+        assert_eq!(
+            jsec_fspe_report_image(ptr::null(), 0, &mut info),
+            JSEC_ERR_INVALID_ARGUMENT
+        );
+        assert_eq!(
+            jsec_fspe_report_image_component(ptr::null(), 0, 0, &mut 0, &mut 0, &mut 0),
+            JSEC_ERR_INVALID_ARGUMENT
+        );
+        assert_eq!(
+            jsec_fspe_report_image_problem(ptr::null(), 0, ptr::null_mut(), 0, &mut n),
+            JSEC_ERR_INVALID_ARGUMENT
+        );
+        assert_eq!(
+            jsec_fspe_report_warning_count(ptr::null(), &mut n),
+            JSEC_ERR_INVALID_ARGUMENT
+        );
+        assert_eq!(
+            jsec_fspe_report_warning(ptr::null(), 0, &mut u, ptr::null_mut(), 0, &mut n),
+            JSEC_ERR_INVALID_ARGUMENT
+        );
+        assert_eq!(
+            jsec_fspe_report_trailing_bytes(ptr::null(), &mut u),
+            JSEC_ERR_INVALID_ARGUMENT
+        );
+
+        let sentinel_stream = 0x10 as *mut jsec_fspe_stream;
+        let mut sout = sentinel_stream;
+        assert_eq!(
+            jsec_fspe_digest_stream_new(ptr::null(), &mut sout),
+            JSEC_ERR_INVALID_ARGUMENT
+        );
+        assert_eq!(
+            jsec_fspe_digest_stream_new(c, ptr::null_mut()),
+            JSEC_ERR_INVALID_ARGUMENT
+        );
+        assert_eq!(
+            jsec_fspe_stream_new(ptr::null(), 0, ptr::null(), 0, &mut sout),
+            JSEC_ERR_INVALID_ARGUMENT
+        );
+        assert_eq!(sout, sentinel_stream);
+        assert_eq!(
+            jsec_fspe_stream_write(ptr::null_mut(), jpeg.as_ptr(), 1),
+            JSEC_ERR_INVALID_ARGUMENT
+        );
+        assert_eq!(
+            jsec_fspe_stream_read(ptr::null_mut(), scan.as_mut_ptr(), 4, &mut n),
+            JSEC_ERR_INVALID_ARGUMENT
+        );
+        assert_eq!(
+            jsec_fspe_stream_available(ptr::null(), &mut n),
+            JSEC_ERR_INVALID_ARGUMENT
+        );
+        assert_eq!(
+            jsec_fspe_stream_finish(ptr::null_mut(), ptr::null_mut()),
+            JSEC_ERR_INVALID_ARGUMENT
+        );
+        assert_eq!(
+            jsec_fspe_stream_seed(ptr::null(), scan.as_mut_ptr(), 32),
+            JSEC_ERR_INVALID_ARGUMENT
+        );
+        assert_eq!(n, 0);
+        assert_eq!(u, 0);
+
+        // A real stream with NULL buffers.
+        let mut s = ptr::null_mut();
+        assert_eq!(jsec_fspe_digest_stream_new(c, &mut s), JSEC_OK);
+        assert_eq!(
+            jsec_fspe_stream_write(s, ptr::null(), 0),
+            JSEC_ERR_INVALID_ARGUMENT
+        );
+        assert_eq!(
+            jsec_fspe_stream_read(s, ptr::null_mut(), 4, &mut n),
+            JSEC_ERR_INVALID_ARGUMENT
+        );
+        assert_eq!(
+            jsec_fspe_stream_read(s, scan.as_mut_ptr(), 4, ptr::null_mut()),
+            JSEC_ERR_INVALID_ARGUMENT
+        );
+        assert_eq!(
+            jsec_fspe_stream_available(s, ptr::null_mut()),
+            JSEC_ERR_INVALID_ARGUMENT
+        );
+        assert_eq!(
+            jsec_fspe_stream_seed(s, ptr::null_mut(), 32),
+            JSEC_ERR_INVALID_ARGUMENT
+        );
+        jsec_fspe_stream_free(s);
+
+        // _free(NULL) is a no-op for every type.
+        jsec_key_free(ptr::null());
+        jsec_fspe_options_free(ptr::null_mut());
+        jsec_fspe_cipher_free(ptr::null());
+        jsec_fspe_report_free(ptr::null_mut());
+        jsec_fspe_stream_free(ptr::null_mut());
+
+        jsec_fspe_cipher_free(c);
+        jsec_fspe_options_free(o);
+        jsec_key_free(k);
+    }
+}
+
+#[test]
+fn short_and_bad_buffers() {
+    let k = key(&[0xAB; 16]);
+    let mut n = usize::MAX;
+    // Size query: NULL buffer with length 0.
+    // SAFETY: live key; NULL with length 0 is the documented size query.
+    let st = unsafe { jsec_key_to_hex(k, ptr::null_mut(), 0, &mut n) };
+    assert_eq!(st, JSEC_ERR_BUFFER_TOO_SMALL);
+    assert_eq!(n, 32);
+    assert!(last_error().contains("33 needed"), "{}", last_error());
+    // One byte short: nothing written to the buffer.
+    let mut small = [0x55 as c_char; 32];
+    // SAFETY: buffer of its declared length.
+    let st = unsafe { jsec_key_to_hex(k, small.as_mut_ptr(), small.len(), &mut n) };
+    assert_eq!(st, JSEC_ERR_BUFFER_TOO_SMALL);
+    assert_eq!(n, 32);
+    assert!(small.iter().all(|&b| b == 0x55));
+    // Exactly enough.
+    let mut exact = [0x55 as c_char; 33];
+    // SAFETY: buffer of its declared length.
+    let st = unsafe { jsec_key_to_hex(k, exact.as_mut_ptr(), exact.len(), &mut n) };
+    assert_eq!(st, JSEC_OK);
+    assert_eq!(n, 32);
+    // SAFETY: jsec wrote a NUL-terminated string into `exact`.
+    let hex = unsafe { CStr::from_ptr(exact.as_ptr()) };
+    assert_eq!(hex.to_str(), Ok("ab".repeat(16).as_str()));
+
+    // Fixed-size inputs: exactly 16 bytes of nonce, 32 of seed.
+    let o = options();
+    let nonce = [9u8; 17];
+    // SAFETY: `nonce` is readable for every length passed.
+    unsafe {
+        assert_eq!(
+            jsec_fspe_options_set_nonce(o, nonce.as_ptr(), 15),
+            JSEC_ERR_INVALID_ARGUMENT
+        );
+        assert_eq!(
+            jsec_fspe_options_set_nonce(o, nonce.as_ptr(), 17),
+            JSEC_ERR_INVALID_ARGUMENT
+        );
+        assert_eq!(
+            jsec_fspe_options_set_nonce(o, nonce.as_ptr(), JSEC_FSPE_NONCE_LEN),
+            JSEC_OK
+        );
+    }
+    let c = cipher(k, o, 0);
+    let seed = [3u8; 33];
+    let mut s = ptr::null_mut();
+    // SAFETY: `seed` is readable for every length passed; valid out-pointer.
+    unsafe {
+        assert_eq!(
+            jsec_fspe_stream_new(c, 0, seed.as_ptr(), 31, &mut s),
+            JSEC_ERR_INVALID_ARGUMENT
+        );
+        assert_eq!(
+            jsec_fspe_stream_new(c, 0, seed.as_ptr(), 33, &mut s),
+            JSEC_ERR_INVALID_ARGUMENT
+        );
+        assert_eq!(
+            jsec_fspe_stream_new(c, 0, ptr::null(), 32, &mut s),
+            JSEC_ERR_INVALID_ARGUMENT
+        );
+        assert!(s.is_null());
+        // Unknown direction.
+        assert_eq!(
+            jsec_fspe_stream_new(c, 2, seed.as_ptr(), 32, &mut s),
+            JSEC_ERR_INVALID_ARGUMENT
+        );
+        assert!(s.is_null());
+    }
+
+    // Seed output: at least 32 bytes, and only a finished digest stream has one.
+    let jpeg = test_jpeg(24, 16, None, None);
+    let mut d = ptr::null_mut();
+    // SAFETY: live cipher, valid out-pointer.
+    assert_eq!(unsafe { jsec_fspe_digest_stream_new(c, &mut d) }, JSEC_OK);
+    let mut out = [0u8; 32];
+    // SAFETY: live stream, `out` writable for 32 bytes.
+    assert_eq!(
+        unsafe { jsec_fspe_stream_seed(d, out.as_mut_ptr(), 32) },
+        JSEC_ERR_INVALID_STATE
+    );
+    let (passed, r) = run_stream(d, &jpeg, 100);
+    assert_eq!(passed, jpeg);
+    // SAFETY: live stream, `out` writable for at least the lengths passed.
+    unsafe {
+        assert_eq!(
+            jsec_fspe_stream_seed(d, out.as_mut_ptr(), 31),
+            JSEC_ERR_INVALID_ARGUMENT
+        );
+        assert_eq!(out, [0u8; 32]);
+        assert_eq!(jsec_fspe_stream_seed(d, out.as_mut_ptr(), 32), JSEC_OK);
+        assert_ne!(out, [0u8; 32]);
+        // Finishing twice is a state error.
+        assert_eq!(
+            jsec_fspe_stream_finish(d, ptr::null_mut()),
+            JSEC_ERR_INVALID_STATE
+        );
+        jsec_fspe_stream_free(d);
+    }
+
+    // Caller structs: struct_size below sizeof(size_t) is refused, a short
+    // struct_size fills only what fits.
+    let mut info = jsec_fspe_image_info {
+        struct_size: 4,
+        ..Default::default()
+    };
+    // SAFETY: live report, `info` is a whole struct.
+    assert_eq!(
+        unsafe { jsec_fspe_report_image(r, 0, &mut info) },
+        JSEC_ERR_INVALID_ARGUMENT
+    );
+    assert_eq!(
+        info,
+        jsec_fspe_image_info {
+            struct_size: 4,
+            ..Default::default()
+        }
+    );
+    let upto = offset_of!(jsec_fspe_image_info, height);
+    let mut info = jsec_fspe_image_info {
+        struct_size: upto,
+        ..Default::default()
+    };
+    // SAFETY: live report; the struct is larger than the struct_size it declares.
+    assert_eq!(unsafe { jsec_fspe_report_image(r, 0, &mut info) }, JSEC_OK);
+    assert_eq!(info.struct_size, upto);
+    assert_eq!(info.width, 24);
+    assert_eq!(info.height, 0, "past struct_size: untouched");
+    assert_eq!(info.encrypted_bits, 0, "past struct_size: untouched");
+    // Index out of range.
+    let mut full = jsec_fspe_image_info {
+        struct_size: size_of::<jsec_fspe_image_info>(),
+        ..Default::default()
+    };
+    // SAFETY: live report, whole struct.
+    assert_eq!(
+        unsafe { jsec_fspe_report_image(r, 1, &mut full) },
+        JSEC_ERR_INVALID_ARGUMENT
+    );
+    assert!(last_error().contains("out of range"));
+
+    // Option values.
+    // SAFETY: live options builder.
+    unsafe {
+        assert_eq!(jsec_fspe_options_set_rule(o, 2), JSEC_ERR_INVALID_ARGUMENT);
+        assert_eq!(
+            jsec_fspe_options_set_components(o, 3),
+            JSEC_ERR_INVALID_ARGUMENT
+        );
+        assert_eq!(jsec_fspe_options_set_bands(o, 0), JSEC_ERR_INVALID_ARGUMENT);
+        assert_eq!(jsec_fspe_options_set_bands(o, 8), JSEC_ERR_INVALID_ARGUMENT);
+        assert_eq!(
+            jsec_fspe_options_set_region(o, 0, 0, 0, 8, false),
+            JSEC_ERR_INVALID_ARGUMENT
+        );
+        assert_eq!(
+            jsec_fspe_options_set_bands(o, JSEC_FSPE_BAND_DC | JSEC_FSPE_BAND_AC_HIGH),
+            JSEC_OK
+        );
+        // A level above 0 without multi-level options, or above 2.
+        let mut cout = ptr::null();
+        assert_eq!(
+            jsec_fspe_cipher_new(k, o, 1, &mut cout),
+            JSEC_ERR_INVALID_ARGUMENT
+        );
+        assert_eq!(jsec_fspe_options_set_levels(o, true), JSEC_OK);
+        assert_eq!(
+            jsec_fspe_cipher_new(k, o, 3, &mut cout),
+            JSEC_ERR_INVALID_ARGUMENT
+        );
+        assert_eq!(
+            jsec_fspe_cipher_new(k, o, 256, &mut cout),
+            JSEC_ERR_INVALID_ARGUMENT
+        );
+        assert!(cout.is_null());
+    }
+
+    // SAFETY: handles made above.
+    unsafe {
+        jsec_fspe_report_free(r);
+        jsec_fspe_cipher_free(c);
+        jsec_fspe_options_free(o);
+        jsec_key_free(k);
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Keys
+// ---------------------------------------------------------------------------
+
+#[test]
+fn keys_from_hex_generate_and_derive() {
+    let text = c"00112233 44556677\n8899aabbccddeeff00112233445566778899AABBCCDDEEFF\n";
+    let mut k = ptr::null();
+    // SAFETY: NUL-terminated text, valid out-pointer.
+    assert_eq!(
+        unsafe { jsec_key_new_from_hex(text.as_ptr(), &mut k) },
+        JSEC_OK
+    );
+    let mut buf = [0 as c_char; JSEC_KEY_HEX_CAPACITY];
+    let mut n = 0;
+    // SAFETY: live key, buffer of its declared length.
+    assert_eq!(
+        unsafe { jsec_key_to_hex(k, buf.as_mut_ptr(), buf.len(), &mut n) },
+        JSEC_OK
+    );
+    assert_eq!(n, 64);
+    // SAFETY: NUL-terminated output.
+    let hex = unsafe { CStr::from_ptr(buf.as_ptr()) }
+        .to_str()
+        .expect("ASCII")
+        .to_owned();
+    assert_eq!(hex, "00112233445566778899aabbccddeeff".repeat(2));
+
+    // Derive agrees with the Rust API.
+    let mut k2 = ptr::null();
+    // SAFETY: live key, valid out-pointer.
+    assert_eq!(unsafe { jsec_key_derive(k, 2, &mut k2) }, JSEC_OK);
+    // SAFETY: live key, buffer of its declared length.
+    assert_eq!(
+        unsafe { jsec_key_to_hex(k2, buf.as_mut_ptr(), buf.len(), &mut n) },
+        JSEC_OK
+    );
+    let rust = crate::crypto::Key::from_hex(&hex)
+        .expect("hex")
+        .derive(2)
+        .to_hex();
+    // SAFETY: NUL-terminated output.
+    assert_eq!(
+        unsafe { CStr::from_ptr(buf.as_ptr()) }.to_str(),
+        Ok(rust.as_str())
+    );
+    let mut kx = ptr::null();
+    // SAFETY: live key, valid out-pointer.
+    assert_eq!(
+        unsafe { jsec_key_derive(k, 256, &mut kx) },
+        JSEC_ERR_INVALID_ARGUMENT
+    );
+    assert!(kx.is_null());
+
+    // Bad keys.
+    // SAFETY: NUL-terminated texts and readable byte buffers, valid out-pointer.
+    unsafe {
+        assert_eq!(
+            jsec_key_new_from_hex(c"abc".as_ptr(), &mut kx),
+            JSEC_ERR_BAD_KEY
+        );
+        assert_eq!(
+            jsec_key_new_from_hex(c"zz".as_ptr(), &mut kx),
+            JSEC_ERR_BAD_KEY
+        );
+        assert_eq!(
+            jsec_key_new_from_bytes([0u8; 24].as_ptr(), 24, &mut kx),
+            JSEC_ERR_BAD_KEY
+        );
+        assert!(last_error().contains("24 bytes"));
+        assert_eq!(jsec_key_generate(24, &mut kx), JSEC_ERR_INVALID_ARGUMENT);
+        assert!(kx.is_null());
+        let (mut a, mut b) = (ptr::null(), ptr::null());
+        assert_eq!(jsec_key_generate(16, &mut a), JSEC_OK);
+        assert_eq!(jsec_key_generate(16, &mut b), JSEC_OK);
+        let (mut ha, mut hb) = ([0 as c_char; 33], [0 as c_char; 33]);
+        assert_eq!(jsec_key_to_hex(a, ha.as_mut_ptr(), 33, &mut n), JSEC_OK);
+        assert_eq!(jsec_key_to_hex(b, hb.as_mut_ptr(), 33, &mut n), JSEC_OK);
+        assert_ne!(ha, hb);
+        jsec_key_free(a);
+        jsec_key_free(b);
+        jsec_key_free(k2);
+        jsec_key_free(k);
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Round trips
+// ---------------------------------------------------------------------------
+
+#[test]
+fn encrypt_decrypt_round_trip_through_the_c_functions() {
+    let original = test_jpeg(64, 48, None, None);
+    let c = default_cipher();
+    let mut buf = original.clone();
+    let mut report = ptr::null_mut();
+    // SAFETY: live cipher, `buf` readable/writable for its length, valid out-pointer.
+    let st = unsafe { jsec_fspe_cipher_encrypt(c, buf.as_mut_ptr(), buf.len(), &mut report) };
+    assert_eq!(st, JSEC_OK, "{}", last_error());
+    assert_eq!(buf.len(), original.len());
+    assert_ne!(buf, original);
+    assert!(!report.is_null());
+
+    let mut count = 0;
+    // SAFETY: live report, valid out-pointer.
+    assert_eq!(
+        unsafe { jsec_fspe_report_image_count(report, &mut count) },
+        JSEC_OK
+    );
+    assert_eq!(count, 1);
+    let info = image_info(report, 0);
+    assert_eq!((info.width, info.height), (64, 48));
+    assert_eq!(info.location, jsec_fspe_location::Primary as u32);
+    assert_eq!(info.component_count, 3);
+    assert_eq!(info.scans, 1);
+    assert_eq!(info.problem_len, 0);
+    assert!(info.encrypted_bits > 0);
+    assert!(info.encrypted_bits <= info.eligible_full_bits);
+    assert!(info.eligible_full_bits <= info.additional_bits);
+    let (mut id, mut h, mut v) = (0u8, 0u8, 0u8);
+    // SAFETY: live report, valid out-pointers.
+    unsafe {
+        assert_eq!(
+            jsec_fspe_report_image_component(report, 0, 0, &mut id, &mut h, &mut v),
+            JSEC_OK
+        );
+        assert!(h >= 1 && v >= 1);
+        assert_eq!(
+            jsec_fspe_report_image_component(report, 0, 3, &mut id, &mut h, &mut v),
+            JSEC_ERR_INVALID_ARGUMENT
+        );
+        let mut n = 7usize;
+        let mut text = [0x55 as c_char; 4];
+        assert_eq!(
+            jsec_fspe_report_image_problem(report, 0, text.as_mut_ptr(), 4, &mut n),
+            JSEC_OK
+        );
+        assert_eq!((n, text[0]), (0, 0));
+        assert_eq!(jsec_fspe_report_warning_count(report, &mut n), JSEC_OK);
+        assert_eq!(n, 0);
+        let mut t = 9u64;
+        assert_eq!(jsec_fspe_report_trailing_bytes(report, &mut t), JSEC_OK);
+        assert_eq!(t, 0);
+        let mut off = 0u64;
+        assert_eq!(
+            jsec_fspe_report_warning(report, 0, &mut off, text.as_mut_ptr(), 4, &mut n),
+            JSEC_ERR_INVALID_ARGUMENT
+        );
+        jsec_fspe_report_free(report);
+    }
+
+    // The result is the same as the Rust API's.
+    let mut rust = original.clone();
+    crate::fspe::Cipher::new(
+        crate::crypto::Key::from_bytes(&[0x42; 32]).expect("key"),
+        crate::fspe::Options::default(),
+    )
+    .expect("cipher")
+    .encrypt(&mut rust)
+    .expect("encrypt");
+    assert_eq!(buf, rust);
+
+    // Decrypt, without a report.
+    // SAFETY: live cipher, `buf` readable/writable, NULL report allowed.
+    let st = unsafe { jsec_fspe_cipher_decrypt(c, buf.as_mut_ptr(), buf.len(), ptr::null_mut()) };
+    assert_eq!(st, JSEC_OK, "{}", last_error());
+    assert_eq!(buf, original);
+    // SAFETY: handle made above.
+    unsafe { jsec_fspe_cipher_free(c) };
+}
+
+#[test]
+fn streams_match_in_place_and_round_trip() {
+    let original = test_jpeg(40, 40, Some(2), None);
+    let c = default_cipher();
+    let mut in_place = original.clone();
+    // SAFETY: live cipher, buffer readable/writable, NULL report allowed.
+    assert_eq!(
+        unsafe {
+            jsec_fspe_cipher_encrypt(c, in_place.as_mut_ptr(), in_place.len(), ptr::null_mut())
+        },
+        JSEC_OK
+    );
+
+    // Pass 1: digest.
+    let mut d = ptr::null_mut();
+    // SAFETY: live cipher, valid out-pointer.
+    assert_eq!(unsafe { jsec_fspe_digest_stream_new(c, &mut d) }, JSEC_OK);
+    let (passed, r) = run_stream(d, &original, 37);
+    assert_eq!(passed, original);
+    let mut seed = [0u8; JSEC_FSPE_SEED_LEN];
+    // SAFETY: live stream, `seed` writable for its length; handles freed once.
+    unsafe {
+        assert_eq!(
+            jsec_fspe_stream_seed(d, seed.as_mut_ptr(), seed.len()),
+            JSEC_OK
+        );
+        jsec_fspe_stream_free(d);
+        jsec_fspe_report_free(r);
+    }
+
+    // Pass 2: encrypt with the seed.
+    let mut e = ptr::null_mut();
+    let enc_dir = jsec_fspe_direction::Encrypt as u32;
+    // SAFETY: live cipher, `seed` readable, valid out-pointer.
+    assert_eq!(
+        unsafe { jsec_fspe_stream_new(c, enc_dir, seed.as_ptr(), seed.len(), &mut e) },
+        JSEC_OK
+    );
+    let (encrypted, r) = run_stream(e, &original, 101);
+    assert_eq!(encrypted, in_place);
+    let info = image_info(r, 0);
+    assert!(info.encrypted_bits > 0);
+    // SAFETY: handles made above, freed once; writing after finish is a state error.
+    unsafe {
+        assert_eq!(
+            jsec_fspe_stream_write(e, original.as_ptr(), 1),
+            JSEC_ERR_INVALID_STATE
+        );
+        jsec_fspe_stream_free(e);
+        jsec_fspe_report_free(r);
+    }
+
+    // Without a seed or caller nonce a cipher stream cannot start.
+    let mut x = ptr::null_mut();
+    // SAFETY: live cipher, NULL seed with length 0, valid out-pointer.
+    assert_eq!(
+        unsafe { jsec_fspe_stream_new(c, enc_dir, ptr::null(), 0, &mut x) },
+        JSEC_ERR_INVALID_ARGUMENT
+    );
+    assert!(x.is_null());
+
+    // Decrypt stream (the protected file has the same seed).
+    let mut dd = ptr::null_mut();
+    let dec_dir = jsec_fspe_direction::Decrypt as u32;
+    // SAFETY: live cipher, `seed` readable, valid out-pointer.
+    assert_eq!(
+        unsafe { jsec_fspe_stream_new(c, dec_dir, seed.as_ptr(), seed.len(), &mut dd) },
+        JSEC_OK
+    );
+    let (decrypted, r) = run_stream(dd, &encrypted, 4096);
+    assert_eq!(decrypted, original);
+    // SAFETY: handles made above, freed once.
+    unsafe {
+        jsec_fspe_stream_free(dd);
+        jsec_fspe_report_free(r);
+    }
+
+    // A truncated input fails at finish with MALFORMED.
+    let mut t = ptr::null_mut();
+    // SAFETY: live cipher, valid out-pointer; the stream is freed once.
+    unsafe {
+        assert_eq!(jsec_fspe_digest_stream_new(c, &mut t), JSEC_OK);
+        let half = &original[..original.len() / 2];
+        assert_eq!(
+            jsec_fspe_stream_write(t, half.as_ptr(), half.len()),
+            JSEC_OK
+        );
+        let mut r = 0x10 as *mut jsec_fspe_report;
+        assert_eq!(jsec_fspe_stream_finish(t, &mut r), JSEC_ERR_MALFORMED);
+        assert_eq!(r, 0x10 as *mut jsec_fspe_report, "not written on failure");
+        assert!(last_offset().is_some());
+        jsec_fspe_stream_free(t);
+        jsec_fspe_cipher_free(c);
+    }
+}
+
+#[test]
+fn caller_nonce_streams_need_no_seed() {
+    let original = test_jpeg(32, 24, None, None);
+    let k = key(&[5; 16]);
+    let o = options();
+    // SAFETY: live builder, nonce readable.
+    assert_eq!(
+        unsafe { jsec_fspe_options_set_nonce(o, [1u8; 16].as_ptr(), 16) },
+        JSEC_OK
+    );
+    let c = cipher(k, o, 0);
+    let mut in_place = original.clone();
+    // SAFETY: live cipher, buffer readable/writable.
+    assert_eq!(
+        unsafe {
+            jsec_fspe_cipher_encrypt(c, in_place.as_mut_ptr(), in_place.len(), ptr::null_mut())
+        },
+        JSEC_OK
+    );
+    let mut s = ptr::null_mut();
+    // SAFETY: live cipher, NULL seed with length 0 (caller nonce), valid out-pointer.
+    assert_eq!(
+        unsafe { jsec_fspe_stream_new(c, 0, ptr::null(), 0, &mut s) },
+        JSEC_OK
+    );
+    let (streamed, r) = run_stream(s, &original, 64);
+    assert_eq!(streamed, in_place);
+    // A cipher stream has no seed to give.
+    let mut seed = [0u8; 32];
+    // SAFETY: live stream, `seed` writable; handles freed once.
+    unsafe {
+        assert_eq!(
+            jsec_fspe_stream_seed(s, seed.as_mut_ptr(), 32),
+            JSEC_ERR_INVALID_STATE
+        );
+        jsec_fspe_stream_free(s);
+        jsec_fspe_report_free(r);
+        // Clearing the nonce changes the result.
+        assert_eq!(jsec_fspe_options_clear_nonce(o), JSEC_OK);
+    }
+    let c2 = cipher(k, o, 0);
+    let mut other = original.clone();
+    // SAFETY: live cipher, buffer readable/writable; handles freed once.
+    unsafe {
+        assert_eq!(
+            jsec_fspe_cipher_encrypt(c2, other.as_mut_ptr(), other.len(), ptr::null_mut()),
+            JSEC_OK
+        );
+        assert_ne!(other, in_place);
+        jsec_fspe_cipher_free(c2);
+        jsec_fspe_cipher_free(c);
+        jsec_fspe_options_free(o);
+        jsec_key_free(k);
+    }
+}
+
+#[test]
+fn per_scan_matches_whole_file() {
+    let original = test_jpeg(48, 32, Some(3), None);
+    let c = default_cipher();
+    let mut whole = original.clone();
+    // SAFETY: live cipher, buffer readable/writable.
+    assert_eq!(
+        unsafe { jsec_fspe_cipher_encrypt(c, whole.as_mut_ptr(), whole.len(), ptr::null_mut()) },
+        JSEC_OK
+    );
+
+    let mut d = ptr::null_mut();
+    // SAFETY: live cipher, valid out-pointer.
+    assert_eq!(unsafe { jsec_fspe_digest_stream_new(c, &mut d) }, JSEC_OK);
+    let (_, r) = run_stream(d, &original, 512);
+    let mut seed = [0u8; 32];
+    // SAFETY: live stream, `seed` writable; handles freed once.
+    unsafe {
+        assert_eq!(jsec_fspe_stream_seed(d, seed.as_mut_ptr(), 32), JSEC_OK);
+        jsec_fspe_stream_free(d);
+        jsec_fspe_report_free(r);
+    }
+
+    let start = first_scan_start(&original);
+    let end = original.len() - 2; // the EOI ends the only scan
+    let prefix = &original[..start];
+    let mut scan = original[start..end].to_vec();
+    let mut stats = jsec_fspe_bit_stats {
+        struct_size: size_of::<jsec_fspe_bit_stats>(),
+        ..Default::default()
+    };
+    // SAFETY: live cipher; seed, prefix and scan valid for their lengths; whole stats struct.
+    let st = unsafe {
+        jsec_fspe_cipher_process_scan(
+            c,
+            0,
+            seed.as_ptr(),
+            32,
+            prefix.as_ptr(),
+            prefix.len(),
+            scan.as_mut_ptr(),
+            scan.len(),
+            &mut stats,
+        )
+    };
+    assert_eq!(st, JSEC_OK, "{}", last_error());
+    assert_eq!(scan, &whole[start..end]);
+    assert!(stats.encrypted_bits > 0);
+    assert_eq!(stats.struct_size, size_of::<jsec_fspe_bit_stats>());
+
+    // Decrypt it back, without stats.
+    // SAFETY: as above, NULL stats allowed.
+    let st = unsafe {
+        jsec_fspe_cipher_process_scan(
+            c,
+            1,
+            seed.as_ptr(),
+            32,
+            prefix.as_ptr(),
+            prefix.len(),
+            scan.as_mut_ptr(),
+            scan.len(),
+            ptr::null_mut(),
+        )
+    };
+    assert_eq!(st, JSEC_OK, "{}", last_error());
+    assert_eq!(scan, &original[start..end]);
+
+    // Failures leave the scan unchanged: no seed, bad struct_size, bad prefix.
+    let before = scan.clone();
+    let mut bad_stats = jsec_fspe_bit_stats {
+        struct_size: 0,
+        ..Default::default()
+    };
+    // SAFETY: as above.
+    unsafe {
+        assert_eq!(
+            jsec_fspe_cipher_process_scan(
+                c,
+                0,
+                ptr::null(),
+                0,
+                prefix.as_ptr(),
+                prefix.len(),
+                scan.as_mut_ptr(),
+                scan.len(),
+                ptr::null_mut()
+            ),
+            JSEC_ERR_INVALID_ARGUMENT
+        );
+        assert_eq!(
+            jsec_fspe_cipher_process_scan(
+                c,
+                0,
+                seed.as_ptr(),
+                32,
+                prefix.as_ptr(),
+                prefix.len(),
+                scan.as_mut_ptr(),
+                scan.len(),
+                &mut bad_stats
+            ),
+            JSEC_ERR_INVALID_ARGUMENT
+        );
+        assert_ne!(
+            jsec_fspe_cipher_process_scan(
+                c,
+                0,
+                seed.as_ptr(),
+                32,
+                prefix.as_ptr(),
+                start - 4,
+                scan.as_mut_ptr(),
+                scan.len(),
+                ptr::null_mut()
+            ),
+            JSEC_OK
+        );
+        assert_eq!(scan, before);
+        jsec_fspe_cipher_free(c);
+    }
+}
+
+#[test]
+fn multi_level_keys_restore_their_bands() {
+    let original = test_jpeg(32, 32, None, None);
+    let k0 = key(&[0x11; 32]);
+    let o = options();
+    // SAFETY: live builder.
+    assert_eq!(unsafe { jsec_fspe_options_set_levels(o, true) }, JSEC_OK);
+    let c0 = cipher(k0, o, 0);
+    let mut enc = original.clone();
+    // SAFETY: live cipher, buffer readable/writable.
+    assert_eq!(
+        unsafe { jsec_fspe_cipher_encrypt(c0, enc.as_mut_ptr(), enc.len(), ptr::null_mut()) },
+        JSEC_OK
+    );
+    let mut k1 = ptr::null();
+    // SAFETY: live key, valid out-pointer.
+    assert_eq!(unsafe { jsec_key_derive(k0, 1, &mut k1) }, JSEC_OK);
+    let c1 = cipher(k1, o, 1);
+    let mut partial = enc.clone();
+    // SAFETY: live ciphers, buffers readable/writable.
+    unsafe {
+        // A level-1 key cannot encrypt.
+        let mut p = original.clone();
+        assert_eq!(
+            jsec_fspe_cipher_encrypt(c1, p.as_mut_ptr(), p.len(), ptr::null_mut()),
+            JSEC_ERR_INVALID_ARGUMENT
+        );
+        assert_eq!(p, original);
+        assert_eq!(
+            jsec_fspe_cipher_decrypt(c1, partial.as_mut_ptr(), partial.len(), ptr::null_mut()),
+            JSEC_OK
+        );
+    }
+    // Same as the Rust API's level-1 decryption.
+    let mut rust = enc.clone();
+    let rk0 = crate::crypto::Key::from_bytes(&[0x11; 32]).expect("key");
+    let opts = crate::fspe::Options {
+        levels: true,
+        ..Default::default()
+    };
+    crate::fspe::Cipher::new(rk0.derive(1), opts)
+        .and_then(|c| c.with_key_level(1))
+        .and_then(|c| c.decrypt(&mut rust))
+        .expect("rust level-1 decrypt");
+    assert_eq!(partial, rust);
+    assert_ne!(partial, original);
+    assert_ne!(partial, enc);
+    // SAFETY: handles made above, freed once.
+    unsafe {
+        jsec_fspe_cipher_free(c1);
+        jsec_fspe_cipher_free(c0);
+        jsec_key_free(k1);
+        jsec_key_free(k0);
+        jsec_fspe_options_free(o);
+    }
+}
+
+#[test]
+fn one_cipher_many_threads() {
+    let original = test_jpeg(32, 32, None, None);
+    let c = default_cipher() as usize; // a handle is shareable: pass its address
+    let mut expected = original.clone();
+    // SAFETY: live cipher, buffer readable/writable.
+    assert_eq!(
+        unsafe {
+            jsec_fspe_cipher_encrypt(
+                c as *const jsec_fspe_cipher,
+                expected.as_mut_ptr(),
+                expected.len(),
+                ptr::null_mut(),
+            )
+        },
+        JSEC_OK
+    );
+    let threads: Vec<_> = (0..4)
+        .map(|_| {
+            let original = original.clone();
+            let expected = expected.clone();
+            std::thread::spawn(move || {
+                for _ in 0..5 {
+                    let mut buf = original.clone();
+                    let cp = c as *const jsec_fspe_cipher;
+                    // SAFETY: the cipher outlives the threads (freed after join)
+                    // and is immutable; each thread has its own buffer.
+                    unsafe {
+                        assert_eq!(
+                            jsec_fspe_cipher_encrypt(
+                                cp,
+                                buf.as_mut_ptr(),
+                                buf.len(),
+                                ptr::null_mut()
+                            ),
+                            JSEC_OK
+                        );
+                        assert_eq!(buf, expected);
+                        assert_eq!(
+                            jsec_fspe_cipher_decrypt(
+                                cp,
+                                buf.as_mut_ptr(),
+                                buf.len(),
+                                ptr::null_mut()
+                            ),
+                            JSEC_OK
+                        );
+                    }
+                    assert_eq!(buf, original);
+                }
+            })
+        })
+        .collect();
+    for t in threads {
+        t.join().expect("thread");
+    }
+    // SAFETY: all threads joined; freed once.
+    unsafe { jsec_fspe_cipher_free(c as *const jsec_fspe_cipher) };
+}
+
+#[test]
+fn inspect_reports_embedded_images_and_warnings() {
+    let thumb = test_jpeg(16, 16, None, None);
+    let mut file = test_jpeg(40, 24, None, Some(&thumb));
+    file.extend_from_slice(b"trailing");
+    let mut r = ptr::null_mut();
+    // SAFETY: `file` readable, valid out-pointer.
+    let st = unsafe { jsec_fspe_inspect(file.as_ptr(), file.len(), &mut r) };
+    assert_eq!(st, JSEC_OK, "{}", last_error());
+    let mut count = 0;
+    // SAFETY: live report, valid out-pointer.
+    assert_eq!(
+        unsafe { jsec_fspe_report_image_count(r, &mut count) },
+        JSEC_OK
+    );
+    assert_eq!(count, 2);
+    let primary = image_info(r, 0);
+    assert_eq!((primary.width, primary.height, primary.offset), (40, 24, 0));
+    let embedded = image_info(r, 1);
+    assert_eq!(embedded.location, jsec_fspe_location::InSegment as u32);
+    assert_eq!(embedded.segment_marker, 0xE2);
+    assert_eq!((embedded.width, embedded.height), (16, 16));
+    assert_eq!(embedded.end - embedded.offset, thumb.len() as u64);
+    assert!(embedded.segment_offset < embedded.offset);
+    assert_eq!(&file[embedded.segment_offset as usize..][..2], [0xFF, 0xE2]);
+    let mut trailing = 0;
+    // SAFETY: live report, valid out-pointer.
+    assert_eq!(
+        unsafe { jsec_fspe_report_trailing_bytes(r, &mut trailing) },
+        JSEC_OK
+    );
+    assert_eq!(trailing, 8);
+    let mut n = 0;
+    // SAFETY: live report, valid out-pointer.
+    assert_eq!(
+        unsafe { jsec_fspe_report_warning_count(r, &mut n) },
+        JSEC_OK
+    );
+    for i in 0..n {
+        let (mut off, mut len) = (0u64, 0usize);
+        // SAFETY: size query (NULL, 0), then a buffer of the reported size.
+        unsafe {
+            assert_eq!(
+                jsec_fspe_report_warning(r, i, &mut off, ptr::null_mut(), 0, &mut len),
+                JSEC_ERR_BUFFER_TOO_SMALL
+            );
+            let mut text = vec![0 as c_char; len + 1];
+            assert_eq!(
+                jsec_fspe_report_warning(r, i, &mut off, text.as_mut_ptr(), text.len(), &mut len),
+                JSEC_OK
+            );
+            assert_eq!(CStr::from_ptr(text.as_ptr()).to_bytes().len(), len);
+        }
+        assert!(off <= file.len() as u64);
+    }
+    // SAFETY: handle made above.
+    unsafe { jsec_fspe_report_free(r) };
+
+    // Not a JPEG at all.
+    let junk = b"definitely not a JPEG";
+    let mut r = 0x10 as *mut jsec_fspe_report;
+    // SAFETY: `junk` readable, valid out-pointer.
+    let st = unsafe { jsec_fspe_inspect(junk.as_ptr(), junk.len(), &mut r) };
+    assert_eq!(st, JSEC_ERR_MALFORMED);
+    assert_eq!(r, 0x10 as *mut jsec_fspe_report);
+    assert!(last_error().starts_with("jsec_fspe_inspect: "));
+}
