@@ -6,7 +6,8 @@
 //! and the package version, so a fresh build regenerates it byte for byte.
 
 use std::env;
-use std::path::PathBuf;
+use std::fs;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
@@ -27,6 +28,8 @@ fn run() -> Result<(), String> {
     println!("cargo:rerun-if-changed=build.rs");
     println!("cargo:rerun-if-changed=cbindgen.toml");
     println!("cargo:rerun-if-changed=src/ffi");
+    // Regenerate a deleted or hand-edited header too.
+    println!("cargo:rerun-if-changed=include/jsec.h");
 
     let dir = PathBuf::from(var("CARGO_MANIFEST_DIR")?);
     let version = var("CARGO_PKG_VERSION")?;
@@ -96,12 +99,31 @@ fn run() -> Result<(), String> {
 #endif"#
     ));
 
-    let header = dir.join("include").join("jsec.h");
-    cbindgen::Builder::new()
+    let bindings = cbindgen::Builder::new()
         .with_config(config)
         .with_src(dir.join("src").join("ffi").join("mod.rs"))
         .generate()
-        .map_err(|e| format!("cbindgen failed on src/ffi: {e}"))?
-        .write_to_file(&header);
-    Ok(())
+        .map_err(|e| format!("cbindgen failed on src/ffi: {e}"))?;
+    let mut text = Vec::new();
+    bindings.write(&mut text);
+    write_if_changed(&dir.join("include").join("jsec.h"), &text)
+}
+
+/// Write `text` to `path` unless it already holds exactly that, through a
+/// temporary file and a rename so that a concurrent build never sees half a
+/// header.
+fn write_if_changed(path: &Path, text: &[u8]) -> Result<(), String> {
+    if fs::read(path).is_ok_and(|old| old == text) {
+        return Ok(());
+    }
+    let dir = path
+        .parent()
+        .ok_or_else(|| format!("{}: no parent directory", path.display()))?;
+    fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+    let tmp = dir.join(format!(".jsec.h.{}.tmp", std::process::id()));
+    fs::write(&tmp, text).map_err(|e| format!("{}: {e}", tmp.display()))?;
+    fs::rename(&tmp, path).map_err(|e| {
+        let _ = fs::remove_file(&tmp);
+        format!("{}: {e}", path.display())
+    })
 }

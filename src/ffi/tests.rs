@@ -1419,3 +1419,187 @@ fn inspect_reports_embedded_images_and_warnings() {
     assert_eq!(r, 0x10 as *mut jsec_fspe_report);
     assert!(last_error().starts_with("jsec_fspe_inspect: "));
 }
+
+// ---------------------------------------------------------------------------
+// The generated header
+// ---------------------------------------------------------------------------
+
+/// The header as build.rs generated it for this very build.
+const HEADER: &str = include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/include/jsec.h"));
+
+/// The FFI sources, to find every exported function.
+const SOURCES: [&str; 7] = [
+    include_str!("boundary.rs"),
+    include_str!("version.rs"),
+    include_str!("key.rs"),
+    include_str!("options.rs"),
+    include_str!("cipher.rs"),
+    include_str!("report.rs"),
+    include_str!("stream.rs"),
+];
+
+fn exported_functions() -> Vec<&'static str> {
+    let mut names = Vec::new();
+    for src in SOURCES {
+        let mut rest = src;
+        while let Some(i) = rest.find("extern \"C\" fn ") {
+            rest = &rest[i + "extern \"C\" fn ".len()..];
+            let end = rest.find('(').expect("function name ends with (");
+            names.push(&rest[..end]);
+        }
+    }
+    names
+}
+
+#[test]
+fn header_declares_every_function_with_jsec_api_and_docs() {
+    let names = exported_functions();
+    assert!(names.len() > 40, "found only {names:?}");
+    // The header without its comments, where each declaration can be found.
+    let mut code = String::new();
+    let mut rest = HEADER;
+    while let Some(i) = rest.find("/*") {
+        code.push_str(&rest[..i]);
+        let end = rest[i..].find("*/").expect("comment closed");
+        rest = &rest[i + end + 2..];
+    }
+    code.push_str(rest);
+    for name in &names {
+        assert!(name.starts_with("jsec_"), "{name}");
+        let at = [format!(" {name}("), format!("*{name}(")]
+            .iter()
+            .find_map(|d| code.find(d.as_str()))
+            .unwrap_or_else(|| panic!("{name} missing from the header"));
+        assert_eq!(
+            code.matches(&format!("{name}(")).count(),
+            1,
+            "{name} declared twice"
+        );
+        let api = code[..at].rfind("JSEC_API").expect("JSEC_API");
+        assert!(!code[api..at].contains(';'), "{name} lacks JSEC_API");
+        // In the full header, a doc comment ends right before the declaration.
+        let decl_start = HEADER
+            .find(&format!(
+                "JSEC_API{}",
+                &code[api + "JSEC_API".len()..at + 1 + name.len()]
+            ))
+            .unwrap_or_else(|| panic!("{name}: declaration text"));
+        assert!(
+            HEADER[..decl_start].trim_end().ends_with("*/"),
+            "{name} lacks a doc comment"
+        );
+    }
+    // No other declarations: one JSEC_API per exported function (plus the
+    // macro's own definition lines).
+    let decls = HEADER.lines().filter(|l| l.starts_with("JSEC_API")).count();
+    assert_eq!(decls, names.len());
+    assert!(HEADER.contains("#ifndef JSEC_H\n#define JSEC_H"));
+    assert!(HEADER.contains("#ifdef __cplusplus\nextern \"C\" {"));
+    assert!(HEADER.contains("__attribute__((visibility(\"default\")))"));
+    assert!(HEADER.contains("__declspec(dllexport)") && HEADER.contains("__declspec(dllimport)"));
+}
+
+#[test]
+fn header_constants_match_the_library() {
+    let define = |name: &str| -> String {
+        let key = format!("#define {name} ");
+        let line = HEADER
+            .lines()
+            .find(|l| l.starts_with(&key))
+            .unwrap_or_else(|| panic!("{name} not defined"));
+        line[key.len()..].trim().to_owned()
+    };
+    let (major, minor, patch) = (
+        super::version::MAJOR,
+        super::version::MINOR,
+        super::version::PATCH,
+    );
+    assert_eq!(define("JSEC_VERSION_MAJOR"), major.to_string());
+    assert_eq!(define("JSEC_VERSION_MINOR"), minor.to_string());
+    assert_eq!(define("JSEC_VERSION_PATCH"), patch.to_string());
+    assert_eq!(
+        define("JSEC_VERSION_NUMBER"),
+        (major * 1_000_000 + minor * 1_000 + patch).to_string()
+    );
+    assert_eq!(
+        define("JSEC_VERSION_NUMBER"),
+        super::version::jsec_version_number().to_string()
+    );
+    assert_eq!(
+        define("JSEC_VERSION_STRING"),
+        format!("\"{}\"", env!("CARGO_PKG_VERSION"))
+    );
+    assert_eq!(define("JSEC_ABI_VERSION"), "JSEC_VERSION_NUMBER");
+    assert!(HEADER.starts_with(&format!("/*\n * jsec {}:", env!("CARGO_PKG_VERSION"))));
+    // SAFETY: jsec_version returns a static NUL-terminated string.
+    let v = unsafe { CStr::from_ptr(super::version::jsec_version()) };
+    assert_eq!(v.to_str(), Ok(env!("CARGO_PKG_VERSION")));
+
+    assert_eq!(define("JSEC_FSPE_BAND_DC"), JSEC_FSPE_BAND_DC.to_string());
+    assert_eq!(
+        define("JSEC_FSPE_BAND_AC_LOW"),
+        JSEC_FSPE_BAND_AC_LOW.to_string()
+    );
+    assert_eq!(
+        define("JSEC_FSPE_BAND_AC_HIGH"),
+        JSEC_FSPE_BAND_AC_HIGH.to_string()
+    );
+    assert_eq!(
+        define("JSEC_FSPE_NONCE_LEN"),
+        JSEC_FSPE_NONCE_LEN.to_string()
+    );
+    assert_eq!(define("JSEC_FSPE_SEED_LEN"), JSEC_FSPE_SEED_LEN.to_string());
+    assert_eq!(
+        define("JSEC_KEY_HEX_CAPACITY"),
+        JSEC_KEY_HEX_CAPACITY.to_string()
+    );
+
+    // Status constants are exactly JSEC_OK and JSEC_ERR_*, with their values.
+    for status in jsec_status::ALL {
+        let name = format!("{status:?}");
+        assert!(
+            HEADER.contains(&format!("    {name} = {},\n", status as c_int)),
+            "{name}"
+        );
+    }
+    assert!(!HEADER.contains("JSEC_STATUS_"));
+    // Other enums are JSEC_<ENUM>_<VARIANT>.
+    for (name, value) in [
+        ("JSEC_FSPE_RULE_FULL", jsec_fspe_rule::Full as u32),
+        ("JSEC_FSPE_RULE_PAPER", jsec_fspe_rule::Paper as u32),
+        ("JSEC_FSPE_COMPONENTS_ALL", jsec_fspe_components::All as u32),
+        (
+            "JSEC_FSPE_COMPONENTS_LUMA",
+            jsec_fspe_components::Luma as u32,
+        ),
+        (
+            "JSEC_FSPE_COMPONENTS_CHROMA",
+            jsec_fspe_components::Chroma as u32,
+        ),
+        (
+            "JSEC_FSPE_DIRECTION_ENCRYPT",
+            jsec_fspe_direction::Encrypt as u32,
+        ),
+        (
+            "JSEC_FSPE_DIRECTION_DECRYPT",
+            jsec_fspe_direction::Decrypt as u32,
+        ),
+        (
+            "JSEC_FSPE_LOCATION_PRIMARY",
+            jsec_fspe_location::Primary as u32,
+        ),
+        (
+            "JSEC_FSPE_LOCATION_IN_SEGMENT",
+            jsec_fspe_location::InSegment as u32,
+        ),
+        (
+            "JSEC_FSPE_LOCATION_AFTER_EOI",
+            jsec_fspe_location::AfterEoi as u32,
+        ),
+    ] {
+        assert!(
+            HEADER.contains(&format!("    {name} = {value},\n")),
+            "{name}"
+        );
+    }
+}
