@@ -215,18 +215,16 @@ pub fn downscale(src: &Rgb, width: usize, height: usize) -> Rgb {
 
 #[cfg(test)]
 mod tests {
-    use super::*;
-
     #[test]
     fn landscape_is_deterministic_and_varied() {
-        let a = landscape(64, 48);
-        assert_eq!(a, landscape(64, 48));
+        let a = super::landscape(64, 48);
+        assert_eq!(a, super::landscape(64, 48));
         assert_eq!(a.pixels.len(), 64 * 48 * 3);
         // Sky (top) is bluer than the foreground (bottom).
         let top = &a.pixels[..3];
         let bottom = &a.pixels[a.pixels.len() - 3..];
         assert!(top[2] > bottom[2]);
-        let t = downscale(&a, 16, 12);
+        let t = super::downscale(&a, 16, 12);
         assert_eq!(t.pixels.len(), 16 * 12 * 3);
     }
 }
