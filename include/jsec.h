@@ -566,6 +566,7 @@ enum jsec_status jsec_key_to_hex(const struct jsec_key *key,
  *
  * The key bytes are wiped once no cipher or other copy refers to them. The
  * handle must not be used afterwards, and must not be freed twice.
+ * It must not race with any other use of the same handle.
  *
  * # Safety
  *
@@ -590,6 +591,7 @@ JSEC_API enum jsec_status jsec_fspe_options_new(struct jsec_fspe_options **out);
  * Set the eligibility rule: a `jsec_fspe_rule` value (`JSEC_FSPE_RULE_FULL`
  * or `JSEC_FSPE_RULE_PAPER`); any other value is `JSEC_ERR_INVALID_ARGUMENT`
  * and changes nothing. NULL `options` is `JSEC_ERR_INVALID_ARGUMENT`.
+ * Not thread-safe: one thread at a time per builder.
  *
  * # Safety
  *
@@ -604,6 +606,7 @@ enum jsec_status jsec_fspe_options_set_rule(struct jsec_fspe_options *options,
  * (`JSEC_FSPE_COMPONENTS_ALL`, `_LUMA` or `_CHROMA`); any other value is
  * `JSEC_ERR_INVALID_ARGUMENT` and changes nothing. NULL `options` is
  * `JSEC_ERR_INVALID_ARGUMENT`.
+ * Not thread-safe: one thread at a time per builder.
  *
  * # Safety
  *
@@ -618,6 +621,7 @@ enum jsec_status jsec_fspe_options_set_components(struct jsec_fspe_options *opti
  * `JSEC_FSPE_BAND_DC`, `JSEC_FSPE_BAND_AC_LOW` and `JSEC_FSPE_BAND_AC_HIGH`
  * (default: all three). 0 or unknown bits are `JSEC_ERR_INVALID_ARGUMENT` and
  * change nothing. NULL `options` is `JSEC_ERR_INVALID_ARGUMENT`.
+ * Not thread-safe: one thread at a time per builder.
  *
  * # Safety
  *
@@ -634,6 +638,7 @@ enum jsec_status jsec_fspe_options_set_bands(struct jsec_fspe_options *options,
  *
  * `w` or `h` of 0 is `JSEC_ERR_INVALID_ARGUMENT` and changes nothing. NULL
  * `options` is `JSEC_ERR_INVALID_ARGUMENT`.
+ * Not thread-safe: one thread at a time per builder.
  *
  * # Safety
  *
@@ -650,6 +655,7 @@ enum jsec_status jsec_fspe_options_set_region(struct jsec_fspe_options *options,
 /**
  * Remove the region: encrypt the whole image again (the default). NULL
  * `options` is `JSEC_ERR_INVALID_ARGUMENT`.
+ * Not thread-safe: one thread at a time per builder.
  *
  * # Safety
  *
@@ -662,6 +668,7 @@ JSEC_API enum jsec_status jsec_fspe_options_clear_region(struct jsec_fspe_option
  * `k2`, AC 1-5 with `k1`, AC 6-63 with `k0` (see `jsec_key_derive`), and a
  * cipher made with a lower-level key decrypts only the bands it covers.
  * NULL `options` is `JSEC_ERR_INVALID_ARGUMENT`.
+ * Not thread-safe: one thread at a time per builder.
  *
  * # Safety
  *
@@ -681,6 +688,7 @@ enum jsec_status jsec_fspe_options_set_levels(struct jsec_fspe_options *options,
  * ownership). NULL `nonce` or `options`, or another `len`, is
  * `JSEC_ERR_INVALID_ARGUMENT` and changes nothing. Never reuse a nonce with
  * the same key for different images.
+ * Not thread-safe: one thread at a time per builder.
  *
  * # Safety
  *
@@ -695,6 +703,7 @@ enum jsec_status jsec_fspe_options_set_nonce(struct jsec_fspe_options *options,
 /**
  * Remove the caller-supplied nonce: derive it from the file again (the
  * default). NULL `options` is `JSEC_ERR_INVALID_ARGUMENT`.
+ * Not thread-safe: one thread at a time per builder.
  *
  * # Safety
  *
@@ -705,6 +714,7 @@ JSEC_API enum jsec_status jsec_fspe_options_clear_nonce(struct jsec_fspe_options
 /**
  * Free an options builder. NULL is a no-op. The handle must not be used
  * afterwards; ciphers made from it are not affected.
+ * It must not race with any other use of the same handle.
  *
  * # Safety
  *
@@ -829,6 +839,7 @@ enum jsec_status jsec_fspe_cipher_process_scan(const struct jsec_fspe_cipher *ci
 /**
  * Release a cipher. NULL is a no-op. The handle must not be used afterwards
  * (by any thread); streams made from it are not affected.
+ * It must not race with any other use of the same handle.
  *
  * # Safety
  *
@@ -860,6 +871,7 @@ enum jsec_status jsec_fspe_inspect(const uint8_t *buf,
  * The number of images in the report (at least 1 for a report of a
  * successful operation), into `*out`. NULL `report` or `out` is
  * `JSEC_ERR_INVALID_ARGUMENT`.
+ * Thread-safe: the report is only read.
  *
  * # Safety
  *
@@ -877,6 +889,7 @@ enum jsec_status jsec_fspe_report_image_count(const struct jsec_fspe_report *rep
  * `struct_size` itself is not. A `struct_size` smaller than `sizeof(size_t)`,
  * an `index` out of range, or NULL `report` or `info`, is
  * `JSEC_ERR_INVALID_ARGUMENT` and writes nothing.
+ * Thread-safe: the report is only read.
  *
  * # Safety
  *
@@ -895,6 +908,7 @@ enum jsec_status jsec_fspe_report_image(const struct jsec_fspe_report *report,
  *
  * An index out of range, or any NULL pointer, is `JSEC_ERR_INVALID_ARGUMENT`
  * and writes nothing.
+ * Thread-safe: the report is only read.
  *
  * # Safety
  *
@@ -918,6 +932,7 @@ enum jsec_status jsec_fspe_report_image_component(const struct jsec_fspe_report 
  * receives the length and the result is `JSEC_ERR_BUFFER_TOO_SMALL`; `buf`
  * may be NULL when `len` is 0. An index out of range, or NULL `report` or
  * `out_len`, is `JSEC_ERR_INVALID_ARGUMENT`.
+ * Thread-safe: the report is only read.
  *
  * # Safety
  *
@@ -935,6 +950,7 @@ enum jsec_status jsec_fspe_report_image_problem(const struct jsec_fspe_report *r
  * The number of warnings in the report (extraneous bytes, embedded images
  * that could not be processed ...), into `*out`. NULL `report` or `out` is
  * `JSEC_ERR_INVALID_ARGUMENT`.
+ * Thread-safe: the report is only read.
  *
  * # Safety
  *
@@ -954,6 +970,7 @@ enum jsec_status jsec_fspe_report_warning_count(const struct jsec_fspe_report *r
  * `JSEC_ERR_BUFFER_TOO_SMALL`; `buf` may be NULL when `len` is 0. An index
  * out of range, or NULL `report`, `offset` or `out_len`, is
  * `JSEC_ERR_INVALID_ARGUMENT` and writes nothing.
+ * Thread-safe: the report is only read.
  *
  * # Safety
  *
@@ -972,6 +989,7 @@ enum jsec_status jsec_fspe_report_warning(const struct jsec_fspe_report *report,
  * The number of bytes after the primary image's EOI that belong to no
  * embedded image, into `*out`. NULL `report` or `out` is
  * `JSEC_ERR_INVALID_ARGUMENT`.
+ * Thread-safe: the report is only read.
  *
  * # Safety
  *
@@ -983,6 +1001,7 @@ enum jsec_status jsec_fspe_report_trailing_bytes(const struct jsec_fspe_report *
 
 /**
  * Free a report. NULL is a no-op. The handle must not be used afterwards.
+ * It must not race with any other use of the same handle.
  *
  * # Safety
  *
@@ -1042,6 +1061,7 @@ enum jsec_status jsec_fspe_stream_new(const struct jsec_fspe_cipher *cipher,
  * error; with `JSEC_ERR_MALFORMED` or `JSEC_ERR_UNSUPPORTED` when the input
  * is bad (the stream is then failed). NULL `stream` or `data` is
  * `JSEC_ERR_INVALID_ARGUMENT`.
+ * Not thread-safe: one thread at a time per stream.
  *
  * # Safety
  *
@@ -1059,6 +1079,7 @@ enum jsec_status jsec_fspe_stream_write(struct jsec_fspe_stream *stream,
  * stream: whatever was produced can still be drained.
  *
  * NULL `stream`, `out` or `out_len` is `JSEC_ERR_INVALID_ARGUMENT`.
+ * Not thread-safe: one thread at a time per stream.
  *
  * # Safety
  *
@@ -1074,6 +1095,7 @@ enum jsec_status jsec_fspe_stream_read(struct jsec_fspe_stream *stream,
 /**
  * The number of output bytes ready to be read, into `*out`. NULL `stream`
  * or `out` is `JSEC_ERR_INVALID_ARGUMENT`.
+ * Not thread-safe: one thread at a time per stream.
  *
  * # Safety
  *
@@ -1092,6 +1114,7 @@ enum jsec_status jsec_fspe_stream_available(const struct jsec_fspe_stream *strea
  * after an error. `report` may be NULL; otherwise on success `*report`
  * receives a report the caller frees with `jsec_fspe_report_free` (on
  * failure it is not written). NULL `stream` is `JSEC_ERR_INVALID_ARGUMENT`.
+ * Not thread-safe: one thread at a time per stream.
  *
  * # Safety
  *
@@ -1109,6 +1132,7 @@ enum jsec_status jsec_fspe_stream_finish(struct jsec_fspe_stream *stream,
  * Only a digest stream that finished successfully has a seed; otherwise the
  * result is `JSEC_ERR_INVALID_STATE`. NULL `stream` or `out`, or `len` below
  * 32, is `JSEC_ERR_INVALID_ARGUMENT`. Nothing is written on failure.
+ * Not thread-safe: one thread at a time per stream.
  *
  * # Safety
  *
@@ -1123,6 +1147,7 @@ enum jsec_status jsec_fspe_stream_seed(const struct jsec_fspe_stream *stream,
 /**
  * Free a stream. NULL is a no-op. The handle must not be used afterwards;
  * unread output is discarded.
+ * It must not race with any other use of the same handle.
  *
  * # Safety
  *

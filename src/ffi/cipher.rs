@@ -274,6 +274,7 @@ pub unsafe extern "C" fn jsec_fspe_cipher_process_scan(
 
 /// Release a cipher. NULL is a no-op. The handle must not be used afterwards
 /// (by any thread); streams made from it are not affected.
+/// It must not race with any other use of the same handle.
 ///
 /// # Safety
 ///

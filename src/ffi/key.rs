@@ -179,6 +179,7 @@ pub unsafe extern "C" fn jsec_key_to_hex(
 ///
 /// The key bytes are wiped once no cipher or other copy refers to them. The
 /// handle must not be used afterwards, and must not be freed twice.
+/// It must not race with any other use of the same handle.
 ///
 /// # Safety
 ///

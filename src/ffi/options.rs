@@ -83,6 +83,7 @@ pub unsafe extern "C" fn jsec_fspe_options_new(out: *mut *mut jsec_fspe_options)
 }
 
 /// Run `f` on the options behind `options` (NULL is INVALID_ARGUMENT).
+/// Not thread-safe: one thread at a time per builder.
 ///
 /// # Safety
 ///
@@ -102,6 +103,7 @@ unsafe fn with_options(
 /// Set the eligibility rule: a `jsec_fspe_rule` value (`JSEC_FSPE_RULE_FULL`
 /// or `JSEC_FSPE_RULE_PAPER`); any other value is `JSEC_ERR_INVALID_ARGUMENT`
 /// and changes nothing. NULL `options` is `JSEC_ERR_INVALID_ARGUMENT`.
+/// Not thread-safe: one thread at a time per builder.
 ///
 /// # Safety
 ///
@@ -128,6 +130,7 @@ pub unsafe extern "C" fn jsec_fspe_options_set_rule(
 /// (`JSEC_FSPE_COMPONENTS_ALL`, `_LUMA` or `_CHROMA`); any other value is
 /// `JSEC_ERR_INVALID_ARGUMENT` and changes nothing. NULL `options` is
 /// `JSEC_ERR_INVALID_ARGUMENT`.
+/// Not thread-safe: one thread at a time per builder.
 ///
 /// # Safety
 ///
@@ -155,6 +158,7 @@ pub unsafe extern "C" fn jsec_fspe_options_set_components(
 /// `JSEC_FSPE_BAND_DC`, `JSEC_FSPE_BAND_AC_LOW` and `JSEC_FSPE_BAND_AC_HIGH`
 /// (default: all three). 0 or unknown bits are `JSEC_ERR_INVALID_ARGUMENT` and
 /// change nothing. NULL `options` is `JSEC_ERR_INVALID_ARGUMENT`.
+/// Not thread-safe: one thread at a time per builder.
 ///
 /// # Safety
 ///
@@ -188,6 +192,7 @@ pub unsafe extern "C" fn jsec_fspe_options_set_bands(
 ///
 /// `w` or `h` of 0 is `JSEC_ERR_INVALID_ARGUMENT` and changes nothing. NULL
 /// `options` is `JSEC_ERR_INVALID_ARGUMENT`.
+/// Not thread-safe: one thread at a time per builder.
 ///
 /// # Safety
 ///
@@ -221,6 +226,7 @@ pub unsafe extern "C" fn jsec_fspe_options_set_region(
 
 /// Remove the region: encrypt the whole image again (the default). NULL
 /// `options` is `JSEC_ERR_INVALID_ARGUMENT`.
+/// Not thread-safe: one thread at a time per builder.
 ///
 /// # Safety
 ///
@@ -242,6 +248,7 @@ pub unsafe extern "C" fn jsec_fspe_options_clear_region(
 /// `k2`, AC 1-5 with `k1`, AC 6-63 with `k0` (see `jsec_key_derive`), and a
 /// cipher made with a lower-level key decrypts only the bands it covers.
 /// NULL `options` is `JSEC_ERR_INVALID_ARGUMENT`.
+/// Not thread-safe: one thread at a time per builder.
 ///
 /// # Safety
 ///
@@ -269,6 +276,7 @@ pub unsafe extern "C" fn jsec_fspe_options_set_levels(
 /// ownership). NULL `nonce` or `options`, or another `len`, is
 /// `JSEC_ERR_INVALID_ARGUMENT` and changes nothing. Never reuse a nonce with
 /// the same key for different images.
+/// Not thread-safe: one thread at a time per builder.
 ///
 /// # Safety
 ///
@@ -291,6 +299,7 @@ pub unsafe extern "C" fn jsec_fspe_options_set_nonce(
 
 /// Remove the caller-supplied nonce: derive it from the file again (the
 /// default). NULL `options` is `JSEC_ERR_INVALID_ARGUMENT`.
+/// Not thread-safe: one thread at a time per builder.
 ///
 /// # Safety
 ///
@@ -310,6 +319,7 @@ pub unsafe extern "C" fn jsec_fspe_options_clear_nonce(
 
 /// Free an options builder. NULL is a no-op. The handle must not be used
 /// afterwards; ciphers made from it are not affected.
+/// It must not race with any other use of the same handle.
 ///
 /// # Safety
 ///

@@ -221,6 +221,7 @@ pub unsafe extern "C" fn jsec_fspe_inspect(
 /// The number of images in the report (at least 1 for a report of a
 /// successful operation), into `*out`. NULL `report` or `out` is
 /// `JSEC_ERR_INVALID_ARGUMENT`.
+/// Thread-safe: the report is only read.
 ///
 /// # Safety
 ///
@@ -247,6 +248,7 @@ pub unsafe extern "C" fn jsec_fspe_report_image_count(
 /// `struct_size` itself is not. A `struct_size` smaller than `sizeof(size_t)`,
 /// an `index` out of range, or NULL `report` or `info`, is
 /// `JSEC_ERR_INVALID_ARGUMENT` and writes nothing.
+/// Thread-safe: the report is only read.
 ///
 /// # Safety
 ///
@@ -274,6 +276,7 @@ pub unsafe extern "C" fn jsec_fspe_report_image(
 ///
 /// An index out of range, or any NULL pointer, is `JSEC_ERR_INVALID_ARGUMENT`
 /// and writes nothing.
+/// Thread-safe: the report is only read.
 ///
 /// # Safety
 ///
@@ -319,6 +322,7 @@ pub unsafe extern "C" fn jsec_fspe_report_image_component(
 /// receives the length and the result is `JSEC_ERR_BUFFER_TOO_SMALL`; `buf`
 /// may be NULL when `len` is 0. An index out of range, or NULL `report` or
 /// `out_len`, is `JSEC_ERR_INVALID_ARGUMENT`.
+/// Thread-safe: the report is only read.
 ///
 /// # Safety
 ///
@@ -345,6 +349,7 @@ pub unsafe extern "C" fn jsec_fspe_report_image_problem(
 /// The number of warnings in the report (extraneous bytes, embedded images
 /// that could not be processed ...), into `*out`. NULL `report` or `out` is
 /// `JSEC_ERR_INVALID_ARGUMENT`.
+/// Thread-safe: the report is only read.
 ///
 /// # Safety
 ///
@@ -373,6 +378,7 @@ pub unsafe extern "C" fn jsec_fspe_report_warning_count(
 /// `JSEC_ERR_BUFFER_TOO_SMALL`; `buf` may be NULL when `len` is 0. An index
 /// out of range, or NULL `report`, `offset` or `out_len`, is
 /// `JSEC_ERR_INVALID_ARGUMENT` and writes nothing.
+/// Thread-safe: the report is only read.
 ///
 /// # Safety
 ///
@@ -411,6 +417,7 @@ pub unsafe extern "C" fn jsec_fspe_report_warning(
 /// The number of bytes after the primary image's EOI that belong to no
 /// embedded image, into `*out`. NULL `report` or `out` is
 /// `JSEC_ERR_INVALID_ARGUMENT`.
+/// Thread-safe: the report is only read.
 ///
 /// # Safety
 ///
@@ -431,6 +438,7 @@ pub unsafe extern "C" fn jsec_fspe_report_trailing_bytes(
 }
 
 /// Free a report. NULL is a no-op. The handle must not be used afterwards.
+/// It must not race with any other use of the same handle.
 ///
 /// # Safety
 ///

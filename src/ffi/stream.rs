@@ -110,6 +110,7 @@ pub unsafe extern "C" fn jsec_fspe_stream_new(
 /// error; with `JSEC_ERR_MALFORMED` or `JSEC_ERR_UNSUPPORTED` when the input
 /// is bad (the stream is then failed). NULL `stream` or `data` is
 /// `JSEC_ERR_INVALID_ARGUMENT`.
+/// Not thread-safe: one thread at a time per stream.
 ///
 /// # Safety
 ///
@@ -135,6 +136,7 @@ pub unsafe extern "C" fn jsec_fspe_stream_write(
 /// stream: whatever was produced can still be drained.
 ///
 /// NULL `stream`, `out` or `out_len` is `JSEC_ERR_INVALID_ARGUMENT`.
+/// Not thread-safe: one thread at a time per stream.
 ///
 /// # Safety
 ///
@@ -162,6 +164,7 @@ pub unsafe extern "C" fn jsec_fspe_stream_read(
 
 /// The number of output bytes ready to be read, into `*out`. NULL `stream`
 /// or `out` is `JSEC_ERR_INVALID_ARGUMENT`.
+/// Not thread-safe: one thread at a time per stream.
 ///
 /// # Safety
 ///
@@ -189,6 +192,7 @@ pub unsafe extern "C" fn jsec_fspe_stream_available(
 /// after an error. `report` may be NULL; otherwise on success `*report`
 /// receives a report the caller frees with `jsec_fspe_report_free` (on
 /// failure it is not written). NULL `stream` is `JSEC_ERR_INVALID_ARGUMENT`.
+/// Not thread-safe: one thread at a time per stream.
 ///
 /// # Safety
 ///
@@ -215,6 +219,7 @@ pub unsafe extern "C" fn jsec_fspe_stream_finish(
 /// Only a digest stream that finished successfully has a seed; otherwise the
 /// result is `JSEC_ERR_INVALID_STATE`. NULL `stream` or `out`, or `len` below
 /// 32, is `JSEC_ERR_INVALID_ARGUMENT`. Nothing is written on failure.
+/// Not thread-safe: one thread at a time per stream.
 ///
 /// # Safety
 ///
@@ -249,6 +254,7 @@ pub unsafe extern "C" fn jsec_fspe_stream_seed(
 
 /// Free a stream. NULL is a no-op. The handle must not be used afterwards;
 /// unread output is discarded.
+/// It must not race with any other use of the same handle.
 ///
 /// # Safety
 ///
