@@ -107,7 +107,7 @@ pub fn run(a: &DemoArgs) -> Result<ExitCode, Failure> {
     let fail = |m: String| Failure::at(dir, m);
     let total = Instant::now();
     std::fs::create_dir_all(dir).map_err(|e| fail(fsio::io_message(&e)))?;
-    println!("jsec demo: writing into {}", dir.display());
+    outln!("jsec demo: writing into {}", dir.display());
 
     // 1. Draw and encode the picture with an EXIF thumbnail.
     let t = Instant::now();
@@ -120,7 +120,7 @@ pub fn run(a: &DemoArgs) -> Result<ExitCode, Failure> {
         exif::exif_with_thumbnail(&thumb, concat!("jsec ", env!("CARGO_PKG_VERSION"), " demo"))
             .map_err(fail)?;
     let original = encode_jpeg(&picture, Some(&exif)).map_err(fail)?;
-    println!(
+    outln!(
         "  drew a {WIDTH}x{HEIGHT} landscape ({draw_time}) and encoded it with jpeg-encoder \
          (quality 85, 4:2:0) plus an EXIF APP1 holding a {THUMB_W}x{THUMB_H} JPEG thumbnail \
          ({} bytes) ({})",
@@ -128,12 +128,12 @@ pub fn run(a: &DemoArgs) -> Result<ExitCode, Failure> {
         ms(t)
     );
     write(dir, "original.jpg", &original)?;
-    println!("  original.jpg     {:>9} bytes", original.len());
+    outln!("  original.jpg     {:>9} bytes", original.len());
 
     // 2. A key.
     let key = Key::generate(32).map_err(|e| fail(e.to_string()))?;
     fsio::write_key_file(&dir.join("key.hex"), &key, true)?;
-    println!("  key.hex          AES-256 key, 64 hex digits, mode 0600 (jsec keygen)");
+    outln!("  key.hex          AES-256 key, 64 hex digits, mode 0600 (jsec keygen)");
 
     // 3. Encrypt with the full rule.
     let cipher = Cipher::new(key.clone(), Options::default()).map_err(|e| fail(e.to_string()))?;
@@ -147,7 +147,7 @@ pub fn run(a: &DemoArgs) -> Result<ExitCode, Failure> {
     let primary = report
         .primary()
         .ok_or_else(|| fail("no primary image in the report".into()))?;
-    println!(
+    outln!(
         "  encrypted.jpg    {:>9} bytes  (rule full, all components and bands: {} of {} \
          additional bits encrypted, {enc_time})",
         encrypted.len(),
@@ -155,14 +155,14 @@ pub fn run(a: &DemoArgs) -> Result<ExitCode, Failure> {
         primary.stats.additional
     );
     for (off, w) in &report.warnings {
-        println!("    warning at byte offset {off}: {w}");
+        outln!("    warning at byte offset {off}: {w}");
     }
 
     // 4. The checks on the encrypted file.
     if encrypted.len() != original.len() {
         return Err(fail("sizes differ".into()));
     }
-    println!(
+    outln!(
         "  sizes equal: {} bytes = {} bytes",
         original.len(),
         encrypted.len()
@@ -172,7 +172,7 @@ pub fn run(a: &DemoArgs) -> Result<ExitCode, Failure> {
     let enc_px =
         decode(&encrypted).map_err(|e| fail(format!("encrypted.jpg does not decode: {e}")))?;
     let enc_psnr = psnr(&orig_px, &enc_px).map_err(fail)?;
-    println!(
+    outln!(
         "  encrypted.jpg decodes with jpeg-decoder: {}x{}, PSNR vs original {} ({})",
         enc_px.width,
         enc_px.height,
@@ -190,7 +190,7 @@ pub fn run(a: &DemoArgs) -> Result<ExitCode, Failure> {
     if thumb_bits == 0 || thumb_psnr.is_infinite() {
         return Err(fail("the thumbnail was not encrypted".into()));
     }
-    println!(
+    outln!(
         "  thumbnail encrypted: the {}x{} JPEG in the APP1 segment at offset {segment} \
          (bytes {ta}..{tb}) had {thumb_bits} bits encrypted; it still decodes, PSNR vs the \
          original thumbnail {}",
@@ -211,12 +211,12 @@ pub fn run(a: &DemoArgs) -> Result<ExitCode, Failure> {
     if decrypted != original {
         return Err(fail("decrypted bytes differ from the original".into()));
     }
-    println!(
+    outln!(
         "  decrypted.jpg    {:>9} bytes  ({dec_time}): identical bytes to original.jpg",
         decrypted.len()
     );
-    println!("    SHA-256 original.jpg  {}", hex(&h_orig));
-    println!("    SHA-256 decrypted.jpg {}", hex(&h_dec));
+    outln!("    SHA-256 original.jpg  {}", hex(&h_orig));
+    outln!("    SHA-256 decrypted.jpg {}", hex(&h_dec));
 
     // 6. Multi-level: encrypt with levels, decrypt with k2 only.
     let levels = Options {
@@ -242,7 +242,7 @@ pub fn run(a: &DemoArgs) -> Result<ExitCode, Failure> {
     let prev_psnr = decode(&preview)
         .and_then(|p| psnr(&orig_px, &p))
         .map_err(|e| fail(format!("preview-k2.jpg: {e}")))?;
-    println!(
+    outln!(
         "  multi-level ({lvl_time}): encrypted-levels.jpg (DC with k2, AC 1-5 with k1, AC 6-63 \
          with k0) PSNR {}; decrypted with k2 only (jsec derive-key --level 2): preview-k2.jpg \
          PSNR {} (DC restored: a coarse preview)",
@@ -250,7 +250,7 @@ pub fn run(a: &DemoArgs) -> Result<ExitCode, Failure> {
         db(prev_psnr)
     );
 
-    println!(
+    outln!(
         "  done in {:.2} s. The same with the CLI:\n    jsec keygen -o key.hex\n    \
          jsec encrypt --key key.hex original.jpg encrypted.jpg\n    \
          jsec decrypt --key key.hex encrypted.jpg decrypted.jpg\n    \

@@ -11,6 +11,7 @@ use crate::args::InfoArgs;
 use crate::commands::EXIT_FAILURE;
 use crate::fsio::{self, Failure};
 use crate::json::Json;
+use crate::out;
 
 /// The JSON schema version of `jsec info --json` (bumped on incompatible changes).
 pub const SCHEMA: u64 = 1;
@@ -62,9 +63,9 @@ pub fn run(a: &InfoArgs) -> Result<ExitCode, Failure> {
             entries.push(file_json(path, &fi));
         } else if let FileInfo::Ok { .. } = fi {
             if i > 0 {
-                println!();
+                outln!("");
             }
-            print!("{}", file_text(path, &fi));
+            out::write(&file_text(path, &fi));
         }
     }
     if a.json {
@@ -73,7 +74,7 @@ pub fn run(a: &InfoArgs) -> Result<ExitCode, Failure> {
             ("jsec_version", Json::str(jsec::VERSION)),
             ("files", Json::Array(entries)),
         ]);
-        print!("{}", doc.to_pretty());
+        out::write(&doc.to_pretty());
     }
     Ok(if failed {
         ExitCode::from(EXIT_FAILURE)

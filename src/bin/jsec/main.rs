@@ -4,6 +4,14 @@
 //! bad input or usage (clap's usage errors included), with one line per
 //! problem on stderr: `jsec: <file>: <message>`. See `docs/cli.md`.
 
+/// `println!` to stdout that ends the program quietly (exit 0) when stdout
+/// is a closed pipe (`jsec info a.jpg | head -1`) instead of panicking.
+macro_rules! outln {
+    ($($arg:tt)*) => {
+        $crate::out::write(&format!("{}\n", format_args!($($arg)*)))
+    };
+}
+
 mod args;
 mod batch;
 mod commands;
@@ -12,6 +20,7 @@ mod exif;
 mod fsio;
 mod info;
 mod json;
+mod out;
 mod scene;
 
 use std::process::ExitCode;

@@ -1,0 +1,90 @@
+#!/usr/bin/env bash
+# Time `jsec encrypt` (whole command: read, parse, encrypt, write + rename)
+# against `djpeg` (full decode to /dev/null) and `jpegtran -copy all`
+# (entropy decode + re-encode to /dev/null), single-threaded, on the corpus's
+# largest photo and on generated/jpeg/a1080-q85-420.jpg. Prints mean times,
+# MB/s (1 MB = 10^6 bytes of input) and the time ratios jsec/djpeg and
+# jsec/jpegtran (below 1 = jsec is faster).
+#
+# Usage: scripts/bench.sh [FILE...]   (default: the two corpus files)
+# Env:   JSEC_CORPUS (default: ../shared/corpus next to the repository),
+#        RUNS (loop mode only, default 10), CARGO_TARGET_DIR.
+# Uses hyperfine when installed, else a loop timed with `date +%s.%N`.
+set -euo pipefail
+
+repo=$(cd "$(dirname "$0")/.." && pwd)
+corpus=${JSEC_CORPUS:-$repo/../shared/corpus}
+runs=${RUNS:-10}
+
+for tool in djpeg jpegtran; do
+    command -v "$tool" >/dev/null || {
+        echo "bench.sh: $tool not found (Debian: apt-get install libjpeg-turbo-progs)" >&2
+        exit 2
+    }
+done
+
+echo "== building jsec (release)"
+(cd "$repo" && cargo build --release --quiet --bin jsec)
+jsec=${CARGO_TARGET_DIR:-$repo/target}/release/jsec
+
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+"$jsec" keygen -o "$tmp/key.hex"
+
+files=("$@")
+if [ ${#files[@]} -eq 0 ]; then
+    if [ -d "$corpus/real" ]; then
+        # The largest photo of the corpus (42_IndexError.jpg, 4032x3024).
+        files+=("$corpus/real/$(ls -S "$corpus/real" | grep -iE '\.jpe?g$' | head -n 1)")
+    fi
+    [ -f "$corpus/generated/jpeg/a1080-q85-420.jpg" ] &&
+        files+=("$corpus/generated/jpeg/a1080-q85-420.jpg")
+    if [ ${#files[@]} -eq 0 ]; then
+        echo "== no corpus at $corpus: using the demo picture instead"
+        "$jsec" demo --out-dir "$tmp/demo" >/dev/null
+        files+=("$tmp/demo/original.jpg")
+    fi
+fi
+
+if command -v hyperfine >/dev/null; then
+    timer="hyperfine $(hyperfine --version | cut -d' ' -f2)"
+else
+    timer="loop of $runs runs (date +%s.%N)"
+fi
+echo "== timer: $timer; $(nproc) cores, all tools single-threaded"
+
+# mean_seconds NAME COMMAND...: mean wall time of COMMAND in seconds.
+mean_seconds() {
+    local name=$1
+    shift
+    if command -v hyperfine >/dev/null; then
+        hyperfine -N --style none --warmup 2 --min-runs 10 \
+            --export-csv "$tmp/$name.csv" "$(printf '%q ' "$@")" >/dev/null
+        # CSV: command,mean,stddev,median,user,system,min,max
+        awk -F, 'NR == 2 { print $2 }' "$tmp/$name.csv"
+    else
+        "$@" >/dev/null # warm-up
+        local start end
+        start=$(date +%s.%N)
+        for _ in $(seq "$runs"); do "$@" >/dev/null; done
+        end=$(date +%s.%N)
+        awk -v s="$start" -v e="$end" -v n="$runs" 'BEGIN { printf "%.6f\n", (e - s) / n }'
+    fi
+}
+
+for f in "${files[@]}"; do
+    size=$(stat -c %s "$f")
+    echo
+    echo "== $(basename "$f"): $size bytes"
+    t_jsec=$(mean_seconds jsec "$jsec" encrypt --jobs 1 --key "$tmp/key.hex" "$f" "$tmp/out.jpg")
+    t_djpeg=$(mean_seconds djpeg djpeg -outfile /dev/null "$f")
+    t_tran=$(mean_seconds jpegtran jpegtran -copy all -outfile /dev/null "$f")
+    for row in "jsec encrypt:$t_jsec" "djpeg:$t_djpeg" "jpegtran -copy all:$t_tran"; do
+        awk -v name="${row%%:*}" -v t="${row##*:}" -v s="$size" \
+            'BEGIN { printf "  %-20s %9.2f ms %9.1f MB/s\n", name, t * 1e3, s / t / 1e6 }'
+    done
+    awk -v j="$t_jsec" -v d="$t_djpeg" -v t="$t_tran" 'BEGIN {
+        printf "  ratio jsec/djpeg    %6.2f (time; %.2fx the speed of djpeg)\n", j / d, d / j
+        printf "  ratio jsec/jpegtran %6.2f (time; %.2fx the speed of jpegtran)\n", j / t, t / j
+    }'
+done
