@@ -18,6 +18,10 @@
 //! * [`stream`]: `jsec_fspe_stream` (digest and cipher streams).
 
 #![allow(non_camel_case_types)]
+// Every unsafe operation sits in its own `unsafe {}` block with a
+// `// SAFETY:` comment, also inside `unsafe fn`s.
+#![deny(unsafe_op_in_unsafe_fn)]
+#![deny(clippy::undocumented_unsafe_blocks)]
 
 // Declared in the order the header presents them (one group each, so that
 // rustfmt keeps the order).

@@ -254,15 +254,15 @@ fn last_error_is_set_cleared_and_carries_the_offset() {
     assert_eq!(st, JSEC_OK);
     assert_eq!(last_error(), "");
     assert_eq!(last_offset(), None);
-    // SAFETY: NULL out-pointer is refused without writing.
     assert_eq!(
+        // SAFETY: NULL out-pointer is refused without writing.
         unsafe { jsec_last_error_offset(ptr::null_mut()) },
         JSEC_ERR_INVALID_ARGUMENT
     );
 
     // Errors are per thread.
-    // SAFETY: NULL out-pointer makes the call fail without writing.
     assert_eq!(
+        // SAFETY: NULL out-pointer makes the call fail without writing.
         unsafe { jsec_fspe_options_new(ptr::null_mut()) },
         JSEC_ERR_INVALID_ARGUMENT
     );
@@ -679,8 +679,8 @@ fn short_and_bad_buffers() {
     // SAFETY: live cipher, valid out-pointer.
     assert_eq!(unsafe { jsec_fspe_digest_stream_new(c, &mut d) }, JSEC_OK);
     let mut out = [0u8; 32];
-    // SAFETY: live stream, `out` writable for 32 bytes.
     assert_eq!(
+        // SAFETY: live stream, `out` writable for 32 bytes.
         unsafe { jsec_fspe_stream_seed(d, out.as_mut_ptr(), 32) },
         JSEC_ERR_INVALID_STATE
     );
@@ -709,8 +709,8 @@ fn short_and_bad_buffers() {
         struct_size: 4,
         ..Default::default()
     };
-    // SAFETY: live report, `info` is a whole struct.
     assert_eq!(
+        // SAFETY: live report, `info` is a whole struct.
         unsafe { jsec_fspe_report_image(r, 0, &mut info) },
         JSEC_ERR_INVALID_ARGUMENT
     );
@@ -737,8 +737,8 @@ fn short_and_bad_buffers() {
         struct_size: size_of::<jsec_fspe_image_info>(),
         ..Default::default()
     };
-    // SAFETY: live report, whole struct.
     assert_eq!(
+        // SAFETY: live report, whole struct.
         unsafe { jsec_fspe_report_image(r, 1, &mut full) },
         JSEC_ERR_INVALID_ARGUMENT
     );
@@ -797,15 +797,15 @@ fn short_and_bad_buffers() {
 fn keys_from_hex_generate_and_derive() {
     let text = c"00112233 44556677\n8899aabbccddeeff00112233445566778899AABBCCDDEEFF\n";
     let mut k = ptr::null();
-    // SAFETY: NUL-terminated text, valid out-pointer.
     assert_eq!(
+        // SAFETY: NUL-terminated text, valid out-pointer.
         unsafe { jsec_key_new_from_hex(text.as_ptr(), &mut k) },
         JSEC_OK
     );
     let mut buf = [0 as c_char; JSEC_KEY_HEX_CAPACITY];
     let mut n = 0;
-    // SAFETY: live key, buffer of its declared length.
     assert_eq!(
+        // SAFETY: live key, buffer of its declared length.
         unsafe { jsec_key_to_hex(k, buf.as_mut_ptr(), buf.len(), &mut n) },
         JSEC_OK
     );
@@ -821,8 +821,8 @@ fn keys_from_hex_generate_and_derive() {
     let mut k2 = ptr::null();
     // SAFETY: live key, valid out-pointer.
     assert_eq!(unsafe { jsec_key_derive(k, 2, &mut k2) }, JSEC_OK);
-    // SAFETY: live key, buffer of its declared length.
     assert_eq!(
+        // SAFETY: live key, buffer of its declared length.
         unsafe { jsec_key_to_hex(k2, buf.as_mut_ptr(), buf.len(), &mut n) },
         JSEC_OK
     );
@@ -830,14 +830,14 @@ fn keys_from_hex_generate_and_derive() {
         .expect("hex")
         .derive(2)
         .to_hex();
-    // SAFETY: NUL-terminated output.
     assert_eq!(
+        // SAFETY: NUL-terminated output.
         unsafe { CStr::from_ptr(buf.as_ptr()) }.to_str(),
         Ok(rust.as_str())
     );
     let mut kx = ptr::null();
-    // SAFETY: live key, valid out-pointer.
     assert_eq!(
+        // SAFETY: live key, valid out-pointer.
         unsafe { jsec_key_derive(k, 256, &mut kx) },
         JSEC_ERR_INVALID_ARGUMENT
     );
@@ -893,8 +893,8 @@ fn encrypt_decrypt_round_trip_through_the_c_functions() {
     assert!(!report.is_null());
 
     let mut count = 0;
-    // SAFETY: live report, valid out-pointer.
     assert_eq!(
+        // SAFETY: live report, valid out-pointer.
         unsafe { jsec_fspe_report_image_count(report, &mut count) },
         JSEC_OK
     );
@@ -965,8 +965,8 @@ fn streams_match_in_place_and_round_trip() {
     let original = test_jpeg(40, 40, Some(2), None);
     let c = default_cipher();
     let mut in_place = original.clone();
-    // SAFETY: live cipher, buffer readable/writable, NULL report allowed.
     assert_eq!(
+        // SAFETY: live cipher, buffer readable/writable, NULL report allowed.
         unsafe {
             jsec_fspe_cipher_encrypt(c, in_place.as_mut_ptr(), in_place.len(), ptr::null_mut())
         },
@@ -993,8 +993,8 @@ fn streams_match_in_place_and_round_trip() {
     // Pass 2: encrypt with the seed.
     let mut e = ptr::null_mut();
     let enc_dir = jsec_fspe_direction::Encrypt as u32;
-    // SAFETY: live cipher, `seed` readable, valid out-pointer.
     assert_eq!(
+        // SAFETY: live cipher, `seed` readable, valid out-pointer.
         unsafe { jsec_fspe_stream_new(c, enc_dir, seed.as_ptr(), seed.len(), &mut e) },
         JSEC_OK
     );
@@ -1014,8 +1014,8 @@ fn streams_match_in_place_and_round_trip() {
 
     // Without a seed or caller nonce a cipher stream cannot start.
     let mut x = ptr::null_mut();
-    // SAFETY: live cipher, NULL seed with length 0, valid out-pointer.
     assert_eq!(
+        // SAFETY: live cipher, NULL seed with length 0, valid out-pointer.
         unsafe { jsec_fspe_stream_new(c, enc_dir, ptr::null(), 0, &mut x) },
         JSEC_ERR_INVALID_ARGUMENT
     );
@@ -1024,8 +1024,8 @@ fn streams_match_in_place_and_round_trip() {
     // Decrypt stream (the protected file has the same seed).
     let mut dd = ptr::null_mut();
     let dec_dir = jsec_fspe_direction::Decrypt as u32;
-    // SAFETY: live cipher, `seed` readable, valid out-pointer.
     assert_eq!(
+        // SAFETY: live cipher, `seed` readable, valid out-pointer.
         unsafe { jsec_fspe_stream_new(c, dec_dir, seed.as_ptr(), seed.len(), &mut dd) },
         JSEC_OK
     );
@@ -1061,23 +1061,23 @@ fn caller_nonce_streams_need_no_seed() {
     let original = test_jpeg(32, 24, None, None);
     let k = key(&[5; 16]);
     let o = options();
-    // SAFETY: live builder, nonce readable.
     assert_eq!(
+        // SAFETY: live builder, nonce readable.
         unsafe { jsec_fspe_options_set_nonce(o, [1u8; 16].as_ptr(), 16) },
         JSEC_OK
     );
     let c = cipher(k, o, 0);
     let mut in_place = original.clone();
-    // SAFETY: live cipher, buffer readable/writable.
     assert_eq!(
+        // SAFETY: live cipher, buffer readable/writable.
         unsafe {
             jsec_fspe_cipher_encrypt(c, in_place.as_mut_ptr(), in_place.len(), ptr::null_mut())
         },
         JSEC_OK
     );
     let mut s = ptr::null_mut();
-    // SAFETY: live cipher, NULL seed with length 0 (caller nonce), valid out-pointer.
     assert_eq!(
+        // SAFETY: live cipher, NULL seed with length 0 (caller nonce), valid out-pointer.
         unsafe { jsec_fspe_stream_new(c, 0, ptr::null(), 0, &mut s) },
         JSEC_OK
     );
@@ -1117,8 +1117,8 @@ fn per_scan_matches_whole_file() {
     let original = test_jpeg(48, 32, Some(3), None);
     let c = default_cipher();
     let mut whole = original.clone();
-    // SAFETY: live cipher, buffer readable/writable.
     assert_eq!(
+        // SAFETY: live cipher, buffer readable/writable.
         unsafe { jsec_fspe_cipher_encrypt(c, whole.as_mut_ptr(), whole.len(), ptr::null_mut()) },
         JSEC_OK
     );
@@ -1244,8 +1244,8 @@ fn multi_level_keys_restore_their_bands() {
     assert_eq!(unsafe { jsec_fspe_options_set_levels(o, true) }, JSEC_OK);
     let c0 = cipher(k0, o, 0);
     let mut enc = original.clone();
-    // SAFETY: live cipher, buffer readable/writable.
     assert_eq!(
+        // SAFETY: live cipher, buffer readable/writable.
         unsafe { jsec_fspe_cipher_encrypt(c0, enc.as_mut_ptr(), enc.len(), ptr::null_mut()) },
         JSEC_OK
     );
@@ -1297,8 +1297,8 @@ fn one_cipher_many_threads() {
     let original = test_jpeg(32, 32, None, None);
     let c = default_cipher() as usize; // a handle is shareable: pass its address
     let mut expected = original.clone();
-    // SAFETY: live cipher, buffer readable/writable.
     assert_eq!(
+        // SAFETY: live cipher, buffer readable/writable.
         unsafe {
             jsec_fspe_cipher_encrypt(
                 c as *const jsec_fspe_cipher,
@@ -1362,8 +1362,8 @@ fn inspect_reports_embedded_images_and_warnings() {
     let st = unsafe { jsec_fspe_inspect(file.as_ptr(), file.len(), &mut r) };
     assert_eq!(st, JSEC_OK, "{}", last_error());
     let mut count = 0;
-    // SAFETY: live report, valid out-pointer.
     assert_eq!(
+        // SAFETY: live report, valid out-pointer.
         unsafe { jsec_fspe_report_image_count(r, &mut count) },
         JSEC_OK
     );
@@ -1378,15 +1378,15 @@ fn inspect_reports_embedded_images_and_warnings() {
     assert!(embedded.segment_offset < embedded.offset);
     assert_eq!(&file[embedded.segment_offset as usize..][..2], [0xFF, 0xE2]);
     let mut trailing = 0;
-    // SAFETY: live report, valid out-pointer.
     assert_eq!(
+        // SAFETY: live report, valid out-pointer.
         unsafe { jsec_fspe_report_trailing_bytes(r, &mut trailing) },
         JSEC_OK
     );
     assert_eq!(trailing, 8);
     let mut n = 0;
-    // SAFETY: live report, valid out-pointer.
     assert_eq!(
+        // SAFETY: live report, valid out-pointer.
         unsafe { jsec_fspe_report_warning_count(r, &mut n) },
         JSEC_OK
     );
@@ -1602,4 +1602,47 @@ fn header_constants_match_the_library() {
             "{name}"
         );
     }
+}
+
+#[test]
+fn every_exported_body_runs_inside_the_panic_boundary() {
+    // The helpers that call `boundary` themselves.
+    let wrappers = ["boundary(", "with_options(", "in_place("];
+    for helper in ["fn with_options(", "fn in_place("] {
+        let src = SOURCES.iter().find(|s| s.contains(helper)).expect(helper);
+        let body = &src[src.find(helper).expect(helper)..];
+        let body = &body[..body.find("\n}\n").expect("end of fn")];
+        assert!(
+            body.contains("    boundary(function,"),
+            "{helper} must use boundary"
+        );
+    }
+    let mut checked = 0;
+    for src in SOURCES {
+        let mut rest = src;
+        while let Some(i) = rest.find("extern \"C\" fn ") {
+            rest = &rest[i..];
+            let end = rest.find("\n}\n").expect("end of fn");
+            let item = &rest[..end];
+            let name = &item["extern \"C\" fn ".len()..item.find('(').expect("(")];
+            let body = &item[item.find("{\n").expect("body")..];
+            // The first statement of the body is the boundary call.
+            let first = body[2..].trim_start();
+            let first = first
+                .strip_prefix("// SAFETY: forwarded contract.\n")
+                .map_or(first, |f| {
+                    f.trim_start()
+                        .strip_prefix("unsafe {")
+                        .unwrap_or(f)
+                        .trim_start()
+                });
+            assert!(
+                wrappers.iter().any(|w| first.starts_with(w)),
+                "{name} does not start with the panic boundary: {first:.60}"
+            );
+            checked += 1;
+            rest = &rest[end..];
+        }
+    }
+    assert_eq!(checked, exported_functions().len());
 }
