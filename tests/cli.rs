@@ -6,6 +6,9 @@ use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
+#[path = "../src/bin/jsec/exif.rs"]
+mod exif;
+
 const BIN: &str = env!("CARGO_BIN_EXE_jsec");
 
 fn jsec<S: AsRef<std::ffi::OsStr>>(args: &[S]) -> Output {
@@ -47,6 +50,24 @@ fn make_jpeg(w: u16, h: u16, seed: u32) -> Vec<u8> {
     enc.set_sampling_factor(jpeg_encoder::SamplingFactor::R_4_2_0);
     enc.encode(&px, w, h, jpeg_encoder::ColorType::Rgb)
         .expect("encode test image");
+    out
+}
+
+/// A JPEG whose EXIF thumbnail is progressive (which FSPE cannot encrypt).
+fn jpeg_with_progressive_thumbnail() -> Vec<u8> {
+    let px: Vec<u8> = (0..64 * 48 * 3).map(|i| (i * 7 % 251) as u8).collect();
+    let mut thumb = Vec::new();
+    let mut enc = jpeg_encoder::Encoder::new(&mut thumb, 80);
+    enc.set_progressive(true);
+    enc.encode(&px, 64, 48, jpeg_encoder::ColorType::Rgb)
+        .expect("encode thumbnail");
+    let app1 = exif::exif_with_thumbnail(&thumb, "jsec test").expect("exif");
+    let main = make_jpeg(128, 96, 9);
+    let mut out = main[..2].to_vec();
+    out.extend_from_slice(&[0xFF, 0xE1]);
+    out.extend_from_slice(&((app1.len() + 2) as u16).to_be_bytes());
+    out.extend_from_slice(&app1);
+    out.extend_from_slice(&main[2..]);
     out
 }
 
@@ -327,6 +348,46 @@ fn truncated_input_fails_without_leaving_output() {
     let o = jsec(&["encrypt", "--key", p(&key), p(&input), p(&out)]);
     assert_eq!(code(&o), 2);
     assert_eq!(fs::read(&out).unwrap(), b"previous");
+}
+
+#[test]
+fn unencryptable_thumbnail_is_a_warning_not_a_failure() {
+    let dir = tempfile::tempdir().unwrap();
+    let key = keygen(dir.path(), "k.hex");
+    let original = jpeg_with_progressive_thumbnail();
+    let input = dir.path().join("in.jpg");
+    fs::write(&input, &original).unwrap();
+    let enc = dir.path().join("enc.jpg");
+    let o = jsec(&["encrypt", "--key", p(&key), p(&input), p(&enc)]);
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    let err = stderr(&o);
+    assert!(!err.is_empty(), "a warning is expected");
+    for line in err.lines() {
+        assert!(
+            line.starts_with(&format!("jsec: {}: warning: ", p(&input)))
+                && line.contains("(at byte offset "),
+            "{line}"
+        );
+    }
+    let e = fs::read(&enc).unwrap();
+    assert_eq!(e.len(), original.len());
+    assert_ne!(e, original);
+    let dec = dir.path().join("dec.jpg");
+    let o = jsec(&["decrypt", "--key", p(&key), p(&enc), p(&dec)]);
+    assert_eq!(code(&o), 0);
+    assert_eq!(fs::read(&dec).unwrap(), original);
+
+    let o = jsec(&["info", "--json", p(&input)]);
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    let doc = Parser::parse(&stdout(&o)).unwrap();
+    let file = &doc.get("files").arr()[0];
+    let images = file.get("images").arr();
+    assert_eq!(images.len(), 2);
+    assert_eq!(images[0].get("encryptable"), &Json::Bool(true));
+    assert_eq!(images[1].get("encryptable"), &Json::Bool(false));
+    assert!(!images[1].get("problem").str().is_empty());
+    assert!(images[1].get("frame").str().starts_with("SOF2"));
+    assert!(!file.get("warnings").arr().is_empty());
 }
 
 #[test]

@@ -114,7 +114,7 @@ fn examine(path: &Path) -> FileInfo {
             let frames = report
                 .images
                 .iter()
-                .map(|im| frame_facts(&data, im.offset, im.end))
+                .map(|im| frame_facts(&data, im.offset))
                 .collect();
             let identifiers = report
                 .images
@@ -141,9 +141,11 @@ fn examine(path: &Path) -> FileInfo {
 }
 
 /// Find the SOFn segment among the header segments of the image whose SOI
-/// is at `start` (stops at the first SOS or EOI).
-fn frame_facts(data: &[u8], start: u64, end: u64) -> Option<FrameFacts> {
-    let end = usize::try_from(end).ok()?.min(data.len());
+/// is at `start` (stops at the first SOS or EOI). The image's reported end
+/// is not used as a bound: for an image that could not be processed it is
+/// where processing stopped, which may be the SOFn marker itself.
+fn frame_facts(data: &[u8], start: u64) -> Option<FrameFacts> {
+    let end = data.len();
     let mut i = usize::try_from(start).ok()?.checked_add(2)?;
     while i + 1 < end {
         if data[i] != 0xFF {
@@ -490,9 +492,9 @@ mod tests {
         // SOI, APP1 "Exif\0\0" (len 8), SOF0 with precision 8.
         let mut d = vec![0xFF, 0xD8, 0xFF, 0xE1, 0, 8, b'E', b'x', b'i', b'f', 0, 0];
         d.extend_from_slice(&[0xFF, 0xC0, 0, 11, 8, 0, 1, 0, 1, 1, 1, 0x11, 0]);
-        let f = frame_facts(&d, 0, d.len() as u64).unwrap();
+        let f = frame_facts(&d, 0).unwrap();
         assert_eq!((f.marker, f.precision), (0xC0, 8));
         assert_eq!(segment_identifier(&d, 2).as_deref(), Some("Exif"));
-        assert!(frame_facts(&d[..6], 0, 6).is_none());
+        assert!(frame_facts(&d[..6], 0).is_none());
     }
 }
