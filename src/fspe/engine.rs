@@ -254,6 +254,7 @@ impl Engine {
         base: u64,
         done: &mut u64,
         upto: u64,
+        levels: bool,
     ) {
         if upto <= *done {
             return;
@@ -265,9 +266,20 @@ impl Engine {
                 let mut i = a;
                 while i < b {
                     let n = (b - i).min(buf.len());
-                    for j in 0..n {
-                        let k = i + j;
-                        buf[j] = w[k] & !(masks[0][k] | masks[1][k] | masks[2][k]);
+                    let out = &mut buf[..n];
+                    for (o, (&x, &m)) in out
+                        .iter_mut()
+                        .zip(w[i..i + n].iter().zip(&masks[0][i..i + n]))
+                    {
+                        *o = x & !m;
+                    }
+                    if levels {
+                        for (o, (&m1, &m2)) in out
+                            .iter_mut()
+                            .zip(masks[1][i..i + n].iter().zip(&masks[2][i..i + n]))
+                        {
+                            *o &= !(m1 | m2);
+                        }
                     }
                     h.update(&buf[..n]);
                     i += n;
@@ -333,12 +345,30 @@ impl Engine {
                     match result {
                         Ok(Progress::NeedMore) => {
                             let c = job.walker.committed();
-                            Self::release(mode, Some(job), w, &masks, base, done, c);
+                            Self::release(
+                                mode,
+                                Some(job),
+                                w,
+                                &masks,
+                                base,
+                                done,
+                                c,
+                                options.levels,
+                            );
                             return Ok(*done);
                         }
                         Ok(Progress::Done) => {
                             let end = job.walker.end();
-                            Self::release(mode, Some(job), w, &masks, base, done, end);
+                            Self::release(
+                                mode,
+                                Some(job),
+                                w,
+                                &masks,
+                                base,
+                                done,
+                                end,
+                                options.levels,
+                            );
                             let r = job.report(end, None);
                             if primary {
                                 report.images.insert(0, r);
@@ -352,7 +382,16 @@ impl Engine {
                         Err(e) if primary => return Err(e),
                         Err(e) => {
                             let c = job.walker.committed().max(job.walker.start() + 1);
-                            Self::release(mode, Some(job), w, &masks, base, done, c);
+                            Self::release(
+                                mode,
+                                Some(job),
+                                w,
+                                &masks,
+                                base,
+                                done,
+                                c,
+                                options.levels,
+                            );
                             let at = job.walker.start();
                             report.warnings.push((at, format!("embedded JPEG at offset {at} (after EOI) not fully encrypted: {e}")));
                             report.images.push(job.report(c, Some(e.to_string())));
@@ -368,7 +407,7 @@ impl Engine {
                         Some(p) => {
                             let at = base + p as u64;
                             report.trailing_bytes += at - *done;
-                            Self::release(mode, None, w, &masks, base, done, at);
+                            Self::release(mode, None, w, &masks, base, done, at, options.levels);
                             let cipher = match &*mode {
                                 Mode::Cipher(f) => Some(f),
                                 Mode::Digest(_) => None,
@@ -389,7 +428,7 @@ impl Engine {
                                 end.saturating_sub(3).max(*done)
                             };
                             report.trailing_bytes += safe - *done;
-                            Self::release(mode, None, w, &masks, base, done, safe);
+                            Self::release(mode, None, w, &masks, base, done, safe, options.levels);
                             *trailer_pos = safe;
                             if last {
                                 *phase = Phase::Done;
@@ -402,7 +441,7 @@ impl Engine {
                     let end = base + w.len() as u64;
                     if end > *done {
                         report.trailing_bytes += end - *done;
-                        Self::release(mode, None, w, &masks, base, done, end);
+                        Self::release(mode, None, w, &masks, base, done, end, options.levels);
                     }
                     return Ok(*done);
                 }

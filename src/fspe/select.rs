@@ -30,14 +30,15 @@ pub(crate) struct Selector {
     region: Option<Region>,
     /// `table[comp][k]` = selection code for coefficient `k` of `comp`.
     table: Vec<[u8; 64]>,
+    /// Rows the current block selects from: per component `3 * comp` = its
+    /// table, `3 * comp + 1` = its table without DC, `3 * comp + 2` = zeros.
+    rows: Vec<[u8; 64]>,
+    cur_row: usize,
     frame: Option<Frame>,
     /// Region mode: per component, per padded block, may the DC be encrypted?
     dc_ok: Vec<Vec<bool>>,
     /// Region mode: per component, per padded block, is the block selected?
     block_sel: Vec<Vec<bool>>,
-    cur_sel: bool,
-    cur_dc: bool,
-    cur_table: usize,
     /// Highest absolute offset already counted in `stats` (resumption guard).
     counted_to: u64,
     pub(crate) stats: BitStats,
@@ -64,12 +65,11 @@ impl Selector {
             levels: opts.levels,
             region: if use_region { opts.region } else { None },
             table: Vec::new(),
+            rows: Vec::new(),
+            cur_row: 0,
             frame: None,
             dc_ok: Vec::new(),
             block_sel: Vec::new(),
-            cur_sel: false,
-            cur_dc: false,
-            cur_table: 0,
             counted_to: 0,
             stats: BitStats::default(),
             spans: Vec::new(),
@@ -112,6 +112,8 @@ pub(crate) struct SelectVisit<'a, F: FnMut(u8, u64, &mut [u8], [&mut [u8]; 3]) -
 }
 
 impl<F: FnMut(u8, u64, &mut [u8], [&mut [u8]; 3]) -> Result<()>> Visitor for SelectVisit<'_, F> {
+    const NEEDS_VALUES: bool = false;
+
     fn frame(&mut self, frame: &Frame) -> Result<()> {
         let s = &mut *self.sel;
         s.table = (0..frame.components.len())
@@ -130,6 +132,15 @@ impl<F: FnMut(u8, u64, &mut [u8], [&mut [u8]; 3]) -> Result<()>> Visitor for Sel
                     }
                 }
                 t
+            })
+            .collect();
+        s.rows = s
+            .table
+            .iter()
+            .flat_map(|t| {
+                let mut no_dc = *t;
+                no_dc[0] = 0;
+                [*t, no_dc, [0u8; 64]]
             })
             .collect();
         s.frame = Some(frame.clone());
@@ -197,28 +208,32 @@ impl<F: FnMut(u8, u64, &mut [u8], [&mut [u8]; 3]) -> Result<()>> Visitor for Sel
     #[inline(always)]
     fn block(&mut self, comp: usize, bx: u32, by: u32) {
         let s = &mut *self.sel;
-        s.cur_table = comp;
-        if s.block_sel.is_empty() {
-            s.cur_sel = true;
-            s.cur_dc = true;
-        } else if let Some(frame) = &s.frame {
-            let (w, _) = frame.padded_blocks(comp);
-            let i = (by * w + bx) as usize;
-            s.cur_sel = s.block_sel[comp].get(i).copied().unwrap_or(false);
-            s.cur_dc = s.dc_ok[comp].get(i).copied().unwrap_or(false);
-            if s.cur_sel && !s.cur_dc && s.table[comp][0] != 0 {
-                s.stats.dc_kept_for_region += 1;
+        let (mut sel, mut dc) = (true, true);
+        if !s.block_sel.is_empty() {
+            if let Some(frame) = &s.frame {
+                let (w, _) = frame.padded_blocks(comp);
+                let i = (by * w + bx) as usize;
+                sel = s.block_sel[comp].get(i).copied().unwrap_or(false);
+                dc = s.dc_ok[comp].get(i).copied().unwrap_or(false);
+                if sel && !dc && s.table[comp][0] != 0 {
+                    s.stats.dc_kept_for_region += 1;
+                }
             }
         }
+        s.cur_row = 3 * comp
+            + if !sel {
+                2
+            } else if !dc {
+                1
+            } else {
+                0
+            };
     }
 
     #[inline(always)]
     fn coef(&mut self, k: usize, _value: i32) -> u8 {
         let s = &*self.sel;
-        if !s.cur_sel || (k == 0 && !s.cur_dc) {
-            return 0;
-        }
-        s.table[s.cur_table][k]
+        s.rows.get(s.cur_row).map_or(0, |r| r[k & 63])
     }
 
     #[inline(always)]
@@ -229,8 +244,13 @@ impl<F: FnMut(u8, u64, &mut [u8], [&mut [u8]; 3]) -> Result<()>> Visitor for Sel
             Rule::Paper => (h & !value) != 0 && a != 0,
         };
         let abs = self.base + index as u64;
-        for (l, m) in self.masks.iter_mut().enumerate() {
-            m[index] = if eligible { sel[l] } else { 0 };
+        if s.levels {
+            for (l, m) in self.masks.iter_mut().enumerate() {
+                m[index] = if eligible { sel[l] } else { 0 };
+            }
+        } else {
+            // Single level: only level 0 is ever selected.
+            self.masks[0][index] = if eligible { sel[0] } else { 0 };
         }
         if abs >= s.counted_to {
             s.counted_to = abs + 1;
@@ -252,9 +272,50 @@ impl<F: FnMut(u8, u64, &mut [u8], [&mut [u8]; 3]) -> Result<()>> Visitor for Sel
         }
     }
 
+    #[inline(always)]
+    fn word(&mut self, index: usize, value: u32, a: u32, sel: &[u32; 3]) {
+        let s = &mut *self.sel;
+        let abs = self.base + index as u64;
+        // Per-lane flags (0xFF / 0x00): byte is 0xFF; Huffman bits hold a 0.
+        let is_ff = lanes_zero(!value);
+        let h_has_zero = lanes_nonzero(!a & !value);
+        let eligible = match s.rule {
+            Rule::Full => !is_ff,
+            Rule::Paper => h_has_zero & lanes_nonzero(a),
+        };
+        let levels = if s.levels { 3 } else { 1 };
+        for (l, m) in self.masks.iter_mut().enumerate().take(levels) {
+            m[index..index + 4].copy_from_slice(&(sel[l] & eligible).to_be_bytes());
+        }
+        if abs >= s.counted_to {
+            s.counted_to = abs + 4;
+            s.stats.additional += a.count_ones() as u64;
+            s.stats.eligible_paper += (a & h_has_zero).count_ones() as u64;
+            s.stats.eligible_full += (a & !is_ff).count_ones() as u64;
+            s.stats.encrypted += ((sel[0] | sel[1] | sel[2]) & eligible).count_ones() as u64;
+            if let Some(span) = s.spans.last_mut() {
+                span.0 = span.0.min(abs);
+                span.1 = span.1.max(abs + 4);
+            }
+        }
+    }
+
     fn warning(&mut self, offset: u64, message: String) {
         self.warnings.push((offset, message));
     }
+}
+
+/// 0xFF in every byte lane of `x` that is non-zero, 0x00 elsewhere.
+#[inline(always)]
+fn lanes_nonzero(x: u32) -> u32 {
+    let t = ((x & 0x7F7F_7F7F) + 0x7F7F_7F7F) | x;
+    ((t & 0x8080_8080) >> 7) * 0xFF
+}
+
+/// 0xFF in every byte lane of `x` that is zero.
+#[inline(always)]
+fn lanes_zero(x: u32) -> u32 {
+    !lanes_nonzero(x)
 }
 
 /// Every block of a scan in coding order: (restart interval number, component

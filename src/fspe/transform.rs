@@ -138,6 +138,21 @@ impl ImageCipher {
                         }
                     }
                 }
+                if used == [true, false, false] {
+                    // Single level: the common case, kept tight.
+                    let ks = &self.ks[..klen];
+                    for (i, (b, &s)) in bytes[start..end]
+                        .iter_mut()
+                        .zip(&masks[0][start..end])
+                        .enumerate()
+                    {
+                        if s != 0 {
+                            *b = step(*b, s, ks[2 * i], ks[2 * i + 1], self.dir);
+                        }
+                    }
+                    start = end;
+                    continue;
+                }
                 for i in start..end {
                     let j = (i - start) * 2;
                     let mut b = bytes[i];

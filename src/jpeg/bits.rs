@@ -13,7 +13,7 @@ pub(crate) enum Short {
 
 /// Size of the ring of data-byte offsets (must exceed the 8 bytes the bit
 /// buffer can hold plus the partially consumed one).
-const RING: usize = 16;
+const RING: usize = 32;
 
 #[derive(Clone, Copy)]
 pub(crate) struct BitReader {
@@ -27,8 +27,6 @@ pub(crate) struct BitReader {
     pub marker: bool,
     /// The window ended while loading (more input may exist unless final).
     exhausted: bool,
-    /// Data bits consumed since the start of this entropy-coded segment.
-    pub consumed: u64,
     /// Data bytes loaded since the start of this entropy-coded segment.
     loaded: u64,
     /// `ring[d % RING]` = absolute offset of data byte `d`.
@@ -44,7 +42,6 @@ impl BitReader {
             next: start,
             marker: false,
             exhausted: false,
-            consumed: 0,
             loaded: 0,
             ring: [0; RING],
         }
@@ -54,6 +51,29 @@ impl BitReader {
     /// the window (`w`, starting at absolute offset `base`) ends.
     #[inline(always)]
     pub fn fill(&mut self, w: &[u8], base: u64) {
+        // Fast path: the next 8 bytes hold no 0xFF, so no stuffing or marker.
+        let i = (self.next - base) as usize;
+        if self.nbits <= 56 && !self.marker {
+            if let Some(chunk) = w.get(i..i + 8) {
+                let x = u64::from_be_bytes([
+                    chunk[0], chunk[1], chunk[2], chunk[3], chunk[4], chunk[5], chunk[6], chunk[7],
+                ]);
+                let y = !x;
+                let has_ff =
+                    y.wrapping_sub(0x0101_0101_0101_0101) & !y & 0x8080_8080_8080_8080 != 0;
+                if !has_ff {
+                    let n = (64 - self.nbits) / 8;
+                    self.buf |= (x >> (64 - 8 * n)) << (64 - self.nbits - 8 * n);
+                    for j in 0..n as u64 {
+                        self.ring[((self.loaded + j) as usize) % RING] = self.next + j;
+                    }
+                    self.loaded += n as u64;
+                    self.next += n as u64;
+                    self.nbits += 8 * n;
+                    return;
+                }
+            }
+        }
         while self.nbits <= 56 && !self.marker {
             let i = (self.next - base) as usize;
             let Some(&b) = w.get(i) else {
@@ -108,18 +128,26 @@ impl BitReader {
         }
     }
 
-    /// Consume `n` (≤ available) bits and return them right-aligned.
+    /// Data bits consumed since the start of this entropy-coded segment.
     #[inline(always)]
-    pub fn take(&mut self, n: u32) -> u32 {
-        debug_assert!(n <= self.nbits && n <= 32);
-        if n == 0 {
-            return 0;
-        }
-        let v = (self.buf >> (64 - n)) as u32;
+    pub fn consumed(&self) -> u64 {
+        self.loaded * 8 - self.nbits as u64
+    }
+
+    /// Drop `n` (1..=available) bits.
+    #[inline(always)]
+    pub fn skip(&mut self, n: u32) {
+        debug_assert!(n >= 1 && n <= self.nbits);
         self.buf <<= n;
         self.nbits -= n;
-        self.consumed += n as u64;
-        v
+    }
+
+    /// The `s` (1..=16) bits that follow the next `len` bits, right-aligned,
+    /// without consuming anything (`len + s` ≤ available).
+    #[inline(always)]
+    pub fn peek_after(&self, len: u32, s: u32) -> u32 {
+        debug_assert!(s >= 1 && len + s <= self.nbits);
+        ((self.buf << len) >> (64 - s)) as u32
     }
 
     /// Absolute file offset of data byte `d` (which must still be in the ring).
@@ -136,10 +164,10 @@ impl BitReader {
     /// (skipping a stuffed zero after a 0xFF data byte), i.e. where the
     /// entropy-coded segment ends once the remaining bits are padding.
     pub fn end_of_consumed(&self, w: &[u8], base: u64) -> u64 {
-        if self.consumed == 0 {
+        if self.consumed() == 0 {
             return self.offset_of(0);
         }
-        let last = (self.consumed - 1) >> 3;
+        let last = (self.consumed() - 1) >> 3;
         let off = self.offset_of(last);
         let b = w.get((off - base) as usize).copied().unwrap_or(0);
         if b == 0xFF {

@@ -27,6 +27,9 @@ pub enum BitClass {
 
 /// Receives what the walker finds. Only `byte` is required.
 pub trait Visitor {
+    /// Whether `coef` needs the coefficient values (false lets the walker
+    /// skip sign extension and DC prediction).
+    const NEEDS_VALUES: bool = true;
     /// The frame header was parsed.
     fn frame(&mut self, _frame: &Frame) -> Result<()> {
         Ok(())
@@ -61,6 +64,24 @@ pub trait Visitor {
     /// additional bits selected at level `L`. Called once per data byte, in
     /// order, possibly again for the same byte after a resumption.
     fn byte(&mut self, index: usize, value: u8, huffman: u8, additional: u8, selected: &[u8; 3]);
+    /// Four consecutive data bytes at window indices `index..index + 4`
+    /// (no stuffing between them), all bits consumed: `value`, `additional`
+    /// and `selected` hold one byte per lane, first byte in the most
+    /// significant lane; the Huffman-code bits are `!additional`. The default
+    /// calls [`Visitor::byte`] four times.
+    #[inline(always)]
+    fn word(&mut self, index: usize, value: u32, additional: u32, selected: &[u32; 3]) {
+        for j in 0..4 {
+            let sh = 24 - 8 * j;
+            let a = (additional >> sh) as u8;
+            let s = [
+                (selected[0] >> sh) as u8,
+                (selected[1] >> sh) as u8,
+                (selected[2] >> sh) as u8,
+            ];
+            self.byte(index + j as usize, (value >> sh) as u8, !a, a, &s);
+        }
+    }
     /// Something odd but harmless (extraneous bytes before a marker).
     fn warning(&mut self, _offset: u64, _message: String) {}
 }
@@ -92,11 +113,30 @@ struct Cursor {
     in_interval: u32,
     next_rst: u8,
     preds: [i32; 4],
-    /// Data byte being accumulated (`u64::MAX` = none).
-    cur: u64,
-    acc_h: u8,
-    acc_a: u8,
-    acc_s: [u8; 3],
+    /// Data-bit index (multiple of 8) of the first bit of `acc_a` / `acc_s`:
+    /// bytes before it have been reported to the visitor.
+    acc_base: u64,
+    /// Additional bits since `acc_base`, MSB first. Reported 4 bytes at a
+    /// time once 32 bits are consumed, so a symbol (≤ 27 bits) always fits.
+    acc_a: u64,
+    /// Selected additional bits per key level since `acc_base`, at index
+    /// `level + 1` (index 0 collects unselected bits and is ignored).
+    acc_s: [u64; 4],
+}
+
+impl Cursor {
+    fn new(start: u64, mcu: u32, next_rst: u8) -> Cursor {
+        Cursor {
+            bits: BitReader::new(start),
+            mcu,
+            in_interval: 0,
+            next_rst,
+            preds: [0; 4],
+            acc_base: 0,
+            acc_a: 0,
+            acc_s: [0; 4],
+        }
+    }
 }
 
 struct ScanState {
@@ -186,12 +226,10 @@ impl ImageWalker {
             (State::Scan, Some(s)) => {
                 // Keep the last consumed byte: it may still be accumulating,
                 // and the end of the segment is found from it.
-                let b = &s.cursor.bits;
-                if b.consumed == 0 {
-                    b.offset_of(0)
-                } else {
-                    b.offset_of((b.consumed - 1) >> 3)
-                }
+                let c = &s.cursor;
+                let b = &c.bits;
+                let last = b.consumed().saturating_sub(1) >> 3;
+                b.offset_of(last.min(c.acc_base >> 3))
             }
             _ => self.pos,
         }
@@ -425,17 +463,7 @@ impl ImageWalker {
             mcus_x,
             total_mcus,
             number: self.scans,
-            cursor: Cursor {
-                bits: BitReader::new(self.pos),
-                mcu: 0,
-                in_interval: 0,
-                next_rst: 0,
-                preds: [0; 4],
-                cur: u64::MAX,
-                acc_h: 0,
-                acc_a: 0,
-                acc_s: [0; 3],
-            },
+            cursor: Cursor::new(self.pos, 0, 0),
         });
         self.state = State::Scan;
         Ok(())
@@ -456,7 +484,7 @@ impl ImageWalker {
             if at_end || (ri > 0 && c.in_interval == ri) {
                 // End of an entropy-coded segment: flush the last byte, skip
                 // padding, find the marker.
-                flush(c, w, base, v);
+                flush_partial(c, w, base, v);
                 let mut p = c.bits.end_of_consumed(w, base);
                 let mut extraneous = 0u64;
                 let marker_at = loop {
@@ -523,17 +551,7 @@ impl ImageWalker {
                 }
                 let next_rst = (c.next_rst + 1) & 7;
                 v.restart();
-                *c = Cursor {
-                    bits: BitReader::new(marker_at + 2),
-                    mcu: c.mcu,
-                    in_interval: 0,
-                    next_rst,
-                    preds: [0; 4],
-                    cur: u64::MAX,
-                    acc_h: 0,
-                    acc_a: 0,
-                    acc_s: [0; 3],
-                };
+                *c = Cursor::new(marker_at + 2, c.mcu, next_rst);
                 continue;
             }
             let saved = if last { None } else { Some(*c) };
@@ -551,7 +569,7 @@ impl ImageWalker {
                 }
                 Err(Stop::Short(Short::Truncated)) => {
                     let c = &scan.cursor;
-                    let at = c.bits.offset_of(c.bits.consumed >> 3);
+                    let at = c.bits.offset_of(c.bits.consumed() >> 3);
                     let (mx, my) = (c.mcu % scan.mcus_x, c.mcu / scan.mcus_x);
                     let what = if c.bits.marker {
                         "a marker interrupts"
@@ -568,7 +586,7 @@ impl ImageWalker {
                 }
                 Err(Stop::Bad(msg)) => {
                     let c = &scan.cursor;
-                    let at = c.bits.offset_of(c.bits.consumed >> 3);
+                    let at = c.bits.offset_of(c.bits.consumed() >> 3);
                     return Err(Error::malformed_at(
                         at,
                         format!(
@@ -587,44 +605,103 @@ enum Stop {
     Bad(&'static str),
 }
 
-/// Report the byte being accumulated (if any) and forget it.
-#[inline]
-fn flush<V: Visitor>(c: &mut Cursor, w: &[u8], base: u64, v: &mut V) {
-    if c.cur != u64::MAX {
-        let off = c.bits.offset_of(c.cur);
-        let idx = (off - base) as usize;
-        v.byte(idx, w[idx], c.acc_h, c.acc_a, &c.acc_s);
-        c.cur = u64::MAX;
-        c.acc_h = 0;
-        c.acc_a = 0;
-        c.acc_s = [0; 3];
-    }
+/// Report one completely consumed data byte `d` (relative to the segment).
+#[inline(always)]
+fn report<V: Visitor>(
+    c: &Cursor,
+    d: u64,
+    a: u8,
+    s: [u8; 3],
+    consumed_mask: u8,
+    w: &[u8],
+    base: u64,
+    v: &mut V,
+) {
+    let idx = (c.bits.offset_of(d) - base) as usize;
+    v.byte(idx, w[idx], consumed_mask & !a, a, &s);
 }
 
-/// Classify bits `[start, start + n)` (data-bit positions) as Huffman
-/// (`sel == 0xFF`), or additional with selection code `sel` (0 = none, L+1).
+/// Report the 4 bytes at the head of the accumulators (all consumed).
 #[inline(always)]
-fn mark<V: Visitor>(c: &mut Cursor, start: u64, n: u32, sel: u8, w: &[u8], base: u64, v: &mut V) {
-    let mut s = start;
-    let end = start + n as u64;
-    while s < end {
-        let d = s >> 3;
-        if d != c.cur {
-            flush(c, w, base, v);
-            c.cur = d;
+fn flush_word<V: Visitor>(c: &mut Cursor, w: &[u8], base: u64, v: &mut V) {
+    let d0 = c.acc_base >> 3;
+    let o0 = c.bits.offset_of(d0);
+    let a = (c.acc_a >> 32) as u32;
+    let s = [
+        (c.acc_s[1] >> 32) as u32,
+        (c.acc_s[2] >> 32) as u32,
+        (c.acc_s[3] >> 32) as u32,
+    ];
+    if c.bits.offset_of(d0 + 3) == o0 + 3 {
+        let i = (o0 - base) as usize;
+        let value = u32::from_be_bytes([w[i], w[i + 1], w[i + 2], w[i + 3]]);
+        v.word(i, value, a, &s);
+    } else {
+        for j in 0..4u32 {
+            let sh = 24 - 8 * j;
+            let sb = [(s[0] >> sh) as u8, (s[1] >> sh) as u8, (s[2] >> sh) as u8];
+            report(c, d0 + j as u64, (a >> sh) as u8, sb, 0xFF, w, base, v);
         }
-        let bit = (s & 7) as u32;
-        let take = (8 - bit).min((end - s) as u32);
-        let m = ((0xFFu32 >> bit) & (0xFFu32 << (8 - bit - take))) as u8;
-        if sel == 0xFF {
-            c.acc_h |= m;
-        } else {
-            c.acc_a |= m;
-            if sel != 0 {
-                c.acc_s[(sel - 1) as usize] |= m;
-            }
-        }
-        s += take as u64;
+    }
+    c.acc_a <<= 32;
+    for x in &mut c.acc_s {
+        *x <<= 32;
+    }
+    c.acc_base += 32;
+}
+
+/// At the end of an entropy-coded segment: report every byte holding a
+/// consumed bit (the rest of the last byte is padding).
+fn flush_partial<V: Visitor>(c: &mut Cursor, w: &[u8], base: u64, v: &mut V) {
+    while c.bits.consumed() >= c.acc_base + 32 {
+        flush_word(c, w, base, v);
+    }
+    let mut j = 0u32;
+    while c.acc_base + 8 * (j as u64) < c.bits.consumed() {
+        let left = c.bits.consumed() - (c.acc_base + 8 * (j as u64));
+        let consumed_mask = if left >= 8 { 0xFF } else { !(0xFFu8 >> left) };
+        let sh = 56 - 8 * j;
+        let a = (c.acc_a >> sh) as u8;
+        let s = [
+            (c.acc_s[1] >> sh) as u8,
+            (c.acc_s[2] >> sh) as u8,
+            (c.acc_s[3] >> sh) as u8,
+        ];
+        report(
+            c,
+            (c.acc_base >> 3) + j as u64,
+            a,
+            s,
+            consumed_mask,
+            w,
+            base,
+            v,
+        );
+        j += 1;
+    }
+    c.acc_base += 8 * j as u64;
+    c.acc_a = 0;
+    c.acc_s = [0; 4];
+}
+
+/// Record additional bits `[p, p + n)` (data-bit positions) with selection
+/// code `sel` (0 = none, L + 1 = level L).
+#[inline(always)]
+fn mark_additional(c: &mut Cursor, p: u64, n: u32, sel: u8) {
+    let off = (p - c.acc_base) as u32;
+    debug_assert!(off + n <= 64);
+    let m = ((1u64 << n) - 1) << (64 - off - n);
+    c.acc_a |= m;
+    c.acc_s[(sel & 3) as usize] |= m;
+}
+
+/// Report completed bytes once 32 bits past `acc_base` are consumed. Called
+/// after every symbol, so each symbol (≤ 16 + 11 bits) starts less than 32
+/// bits past `acc_base` and fits the 64-bit accumulators.
+#[inline(always)]
+fn maybe_flush<V: Visitor>(c: &mut Cursor, w: &[u8], base: u64, v: &mut V) {
+    if c.bits.consumed() >= c.acc_base + 32 {
+        flush_word(c, w, base, v);
     }
 }
 
@@ -695,20 +772,25 @@ fn decode_block<V: Visitor>(
             ))
         }
     };
-    if len + s as u32 > c.bits.available() {
+    let s = s as u32;
+    if len + s > c.bits.available() {
         return Err(Stop::Short(c.bits.short(last)));
     }
-    let p = c.bits.consumed;
-    c.bits.take(len);
-    mark(c, p, len, 0xFF, w, base, v);
     if s > 0 {
-        let s = s as u32;
-        let p = c.bits.consumed;
-        let bits = c.bits.take(s);
-        c.preds[si] += extend(bits, s);
-        let sel = v.coef(0, c.preds[si]);
-        mark(c, p, s, sel, w, base, v);
+        let p = c.bits.consumed() + len as u64;
+        let value = if V::NEEDS_VALUES {
+            c.preds[si] += extend(c.bits.peek_after(len, s), s);
+            c.preds[si]
+        } else {
+            0
+        };
+        c.bits.skip(len + s);
+        let sel = v.coef(0, value);
+        mark_additional(c, p, s, sel);
+    } else {
+        c.bits.skip(len);
     }
+    maybe_flush(c, w, base, v);
     // AC coefficients.
     let mut k = 1usize;
     while k < 64 {
@@ -730,10 +812,9 @@ fn decode_block<V: Visitor>(
         if len + s > c.bits.available() {
             return Err(Stop::Short(c.bits.short(last)));
         }
-        let p = c.bits.consumed;
-        c.bits.take(len);
-        mark(c, p, len, 0xFF, w, base, v);
         if s == 0 {
+            c.bits.skip(len);
+            maybe_flush(c, w, base, v);
             if r == 15 {
                 k += 16;
                 continue;
@@ -744,10 +825,16 @@ fn decode_block<V: Visitor>(
         if k > 63 {
             return Err(Stop::Bad("AC coefficient index past 63 (corrupt data)"));
         }
-        let p = c.bits.consumed;
-        let bits = c.bits.take(s);
-        let sel = v.coef(k, extend(bits, s));
-        mark(c, p, s, sel, w, base, v);
+        let p = c.bits.consumed() + len as u64;
+        let value = if V::NEEDS_VALUES {
+            extend(c.bits.peek_after(len, s), s)
+        } else {
+            0
+        };
+        c.bits.skip(len + s);
+        let sel = v.coef(k, value);
+        mark_additional(c, p, s, sel);
+        maybe_flush(c, w, base, v);
         k += 1;
     }
     Ok(())
