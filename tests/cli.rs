@@ -1,5 +1,9 @@
 //! Integration tests of the `jsec` binary: exit codes, usage errors, atomic
 //! output, batches, key files, `info --json` and round trips.
+//!
+//! The binary needs the `cli` feature (on by default); without it this file
+//! compiles to nothing.
+#![cfg(feature = "cli")]
 
 use std::collections::BTreeMap;
 use std::fs;
