@@ -245,7 +245,9 @@ impl Engine {
         matches!(self.phase, Phase::Done)
     }
 
-    /// Release `[done, upto)`: hash or transform it.
+    /// Release `[done, upto)`: hash or transform it. (A free function over
+    /// the engine's disjoint fields, so it can run while a job is borrowed.)
+    #[allow(clippy::too_many_arguments)]
     fn release(
         mode: &mut Mode,
         job: Option<&mut Job>,

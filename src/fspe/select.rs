@@ -323,7 +323,7 @@ fn lanes_zero(x: u32) -> u32 {
 fn block_order(frame: &Frame, scan: &ScanHeader, ri: u16) -> Vec<(u32, usize, u32, u32)> {
     let mut out = Vec::new();
     let ri = ri as u32;
-    let interval = |mcu: u32| if ri == 0 { 0 } else { mcu / ri };
+    let interval = |mcu: u32| mcu.checked_div(ri).unwrap_or(0);
     if scan.components.len() == 1 {
         let c = scan.components[0].index;
         let fc = &frame.components[c];

@@ -131,9 +131,9 @@ impl ImageCipher {
             if used.iter().any(|&u| u) {
                 let pos = (at + start as u64 - self.image_offset) * KS_PER_BYTE;
                 let klen = n * KS_PER_BYTE as usize;
-                for l in 0..3 {
+                for (l, stream) in self.streams.iter_mut().enumerate() {
                     if used[l] {
-                        if let Some(s) = self.streams[l].as_mut() {
+                        if let Some(s) = stream.as_mut() {
                             s.fill(pos, &mut self.ks[l * CHUNK * 2..l * CHUNK * 2 + klen]);
                         }
                     }

@@ -185,7 +185,7 @@ mod tests {
         let t = HuffmanTable::new(&counts, &values).unwrap();
         assert_eq!(t.decode(0b00 << 14), Some((2, 0)));
         assert_eq!(t.decode(0b010 << 13), Some((3, 1)));
-        assert_eq!(t.decode(0b1111_1111_0 << 7), Some((9, 11)));
+        assert_eq!(t.decode(0b1_1111_1110 << 7), Some((9, 11)));
     }
 
     #[test]

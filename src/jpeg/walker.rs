@@ -606,7 +606,9 @@ enum Stop {
 }
 
 /// Report one completely consumed data byte `d` (relative to the segment).
+/// (Hot path: the arguments stay in registers rather than in a struct.)
 #[inline(always)]
+#[allow(clippy::too_many_arguments)]
 fn report<V: Visitor>(
     c: &Cursor,
     d: u64,
