@@ -35,9 +35,11 @@
  * the full message (jsec_last_error()) are stored in the manager's
  * jsec_jpeg_error record, and only then is libjpeg's error_exit called (from
  * this header's C frame, never across Rust). The libjpeg message reads
- * "jsec: JSEC_ERR_...: <start of the jsec message>" (libjpeg keeps at most
- * 79 characters of a string parameter); the complete text stays in the
- * record until the libjpeg object is destroyed:
+ * "jsec: JSEC_ERR_...: <start of the jsec message, without the function
+ * name>" (libjpeg keeps at most 79 characters of a string parameter); the
+ * complete text stays in the record until the libjpeg object is destroyed.
+ * As with any libjpeg error, call jpeg_abort_*() (or jpeg_destroy_*()) before
+ * using the object again:
  *
  *     if (setjmp(my_err.jump)) {                          // error_exit landed here
  *         const jsec_jpeg_error *e = jsec_jpeg_dest_error(&cinfo);
@@ -128,6 +130,9 @@ static inline void jsec_jpeg_record_(jsec_jpeg_error *err, jsec_status status) {
  *  return). Call only after the jsec call has returned. */
 static inline void jsec_jpeg_raise_(j_common_ptr cinfo, const jsec_jpeg_error *err) {
     struct jpeg_error_mgr *jerr = cinfo->err;
+    const char *text = err->message, *colon = strstr(text, ": ");
+    /* libjpeg keeps 79 characters: drop the "jsec_function_name: " prefix. */
+    if (strncmp(text, "jsec_", 5) == 0 && colon != NULL && colon - text < 48) text = colon + 2;
     if (jerr->addon_message_table == NULL ||
         (jerr->first_addon_message == JSEC_JPEG_MSG_CODE &&
          jerr->last_addon_message == JSEC_JPEG_MSG_CODE)) {
@@ -136,7 +141,7 @@ static inline void jsec_jpeg_raise_(j_common_ptr cinfo, const jsec_jpeg_error *e
         jerr->last_addon_message = JSEC_JPEG_MSG_CODE;
         jerr->msg_code = JSEC_JPEG_MSG_CODE;
         snprintf(jerr->msg_parm.s, JMSG_STR_PARM_MAX, "%s: %s",
-                 jsec_status_str((int)err->status), err->message);
+                 jsec_status_str((int)err->status), text);
     } else {
         jerr->msg_code = 0; /* JMSG_NOMESSAGE: "Bogus message code %d" */
         jerr->msg_parm.i[0] = JSEC_JPEG_MSG_CODE + (int)err->status;

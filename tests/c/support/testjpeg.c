@@ -100,6 +100,16 @@ unsigned char *testjpeg_make(const testjpeg_params *p, size_t *out_len) {
     st->cinfo.optimize_coding = p->optimize ? TRUE : FALSE;
     st->cinfo.restart_in_rows = p->restart_rows;
     if (p->progressive) jpeg_simple_progression(&st->cinfo);
+    if (p->noninterleaved && p->components == 3) {
+        /* Ss 0, Se 63, Ah = Al = 0 in every scan: sequential, not progressive. */
+        static const jpeg_scan_info scans[3] = {
+            {1, {0, 0, 0, 0}, 0, 63, 0, 0},
+            {1, {1, 0, 0, 0}, 0, 63, 0, 0},
+            {1, {2, 0, 0, 0}, 0, 63, 0, 0},
+        };
+        st->cinfo.scan_info = scans;
+        st->cinfo.num_scans = 3;
+    }
     st->row = malloc((size_t)p->width * (size_t)p->components);
     if (st->row == NULL) longjmp(st->jerr.jump, 1);
     jpeg_start_compress(&st->cinfo, TRUE);

@@ -12,6 +12,7 @@ typedef struct {
     int progressive;     /* jpeg_simple_progression */
     int restart_rows;    /* restart interval in MCU rows; 0 = none */
     int optimize;        /* optimized Huffman tables */
+    int noninterleaved;  /* sequential, one scan per component (color only) */
     unsigned seed;       /* texture seed: different seeds, different images */
 } testjpeg_params;
 
