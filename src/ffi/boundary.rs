@@ -491,12 +491,26 @@ pub unsafe fn write_text(
 ///
 /// # Safety
 ///
-/// Implementors are `#[repr(C)]` with a leading `usize` field.
-pub unsafe trait SizedStruct: Sized {}
+/// Implementors are `#[repr(C)]` with a leading `usize` field, and
+/// [`SizedStruct::field_ends`] lists the end offset of every later field.
+pub unsafe trait SizedStruct: Sized {
+    /// The offset just past each field after `struct_size`, in field order.
+    fn field_ends() -> Vec<usize>;
+}
 
-/// Fill the caller's struct at `dst` (argument `name`) from `src`: the bytes
-/// after `struct_size`, up to the smaller of the caller's `struct_size` and
-/// the library's `sizeof`. The caller's `struct_size` is left as it is.
+/// `vec![end offset of each listed field]` for a `SizedStruct` implementation.
+macro_rules! field_ends {
+    ($t:ident: $($f:ident),+ $(,)?) => {{
+        let v = $t::default();
+        vec![$(::std::mem::offset_of!($t, $f) + ::std::mem::size_of_val(&v.$f)),+]
+    }};
+}
+pub(crate) use field_ends;
+
+/// Fill the caller's struct at `dst` (argument `name`) from `src`: every field
+/// after `struct_size` that lies entirely within both the caller's
+/// `struct_size` and the library's `sizeof`. The caller's `struct_size` and
+/// any bytes past the last field that fits are left as they are.
 ///
 /// # Safety
 ///
@@ -513,7 +527,12 @@ pub unsafe fn write_sized<T: SizedStruct>(dst: *mut T, src: &T, name: &str) -> R
             "`{name}->struct_size` is {caller_size}; set it to sizeof the struct"
         )));
     }
-    let n = caller_size.min(size_of::<T>());
+    let limit = caller_size.min(size_of::<T>());
+    let n = T::field_ends()
+        .into_iter()
+        .filter(|&end| end <= limit)
+        .max()
+        .unwrap_or(head);
     // SAFETY: `src` is a whole `T` (n <= sizeof T) and `dst` has `caller_size`
     // >= n writable bytes by the contract; they cannot overlap because `dst`
     // is caller memory and `src` a Rust value. A byte copy needs no alignment.

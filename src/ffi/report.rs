@@ -4,8 +4,8 @@ use std::ffi::c_char;
 
 use super::boundary::jsec_status;
 use super::boundary::{
-    boundary, box_into_ptr, check_out, free_box, try_ref, try_slice, write_out, write_sized,
-    write_text, Castable, OwnershipBox, SizedStruct,
+    boundary, box_into_ptr, check_out, field_ends, free_box, try_ref, try_slice, write_out,
+    write_sized, write_text, Castable, OwnershipBox, SizedStruct,
 };
 use crate::fspe::{self, BitStats, ImageReport, Location, Report};
 use crate::{Error, Result};
@@ -90,8 +90,16 @@ pub struct jsec_fspe_image_info {
     pub dc_kept_for_region: u64,
 }
 
-// SAFETY: `#[repr(C)]` with `struct_size: usize` first.
-unsafe impl SizedStruct for jsec_fspe_image_info {}
+// SAFETY: `#[repr(C)]` with `struct_size: usize` first; every later field listed.
+unsafe impl SizedStruct for jsec_fspe_image_info {
+    fn field_ends() -> Vec<usize> {
+        field_ends!(jsec_fspe_image_info:
+            offset, end, segment_offset, location, segment_marker, width, height,
+            component_count, scans, restart_interval, problem_len, additional_bits,
+            eligible_paper_bits, eligible_full_bits, encrypted_bits, dc_kept_for_region,
+        )
+    }
+}
 
 /// Additional-bit statistics of one scan, filled by
 /// `jsec_fspe_cipher_process_scan`.
@@ -115,8 +123,15 @@ pub struct jsec_fspe_bit_stats {
     pub dc_kept_for_region: u64,
 }
 
-// SAFETY: `#[repr(C)]` with `struct_size: usize` first.
-unsafe impl SizedStruct for jsec_fspe_bit_stats {}
+// SAFETY: `#[repr(C)]` with `struct_size: usize` first; every later field listed.
+unsafe impl SizedStruct for jsec_fspe_bit_stats {
+    fn field_ends() -> Vec<usize> {
+        field_ends!(jsec_fspe_bit_stats:
+            additional_bits, eligible_paper_bits, eligible_full_bits, encrypted_bits,
+            dc_kept_for_region,
+        )
+    }
+}
 
 impl From<&BitStats> for jsec_fspe_bit_stats {
     fn from(s: &BitStats) -> Self {

@@ -732,6 +732,14 @@ fn short_and_bad_buffers() {
     assert_eq!(info.width, 24);
     assert_eq!(info.height, 0, "past struct_size: untouched");
     assert_eq!(info.encrypted_bits, 0, "past struct_size: untouched");
+    // A struct_size that ends inside a field does not fill that field.
+    let mut info = jsec_fspe_image_info {
+        struct_size: offset_of!(jsec_fspe_image_info, height) + 2,
+        ..Default::default()
+    };
+    // SAFETY: live report; the struct is larger than the struct_size it declares.
+    assert_eq!(unsafe { jsec_fspe_report_image(r, 0, &mut info) }, JSEC_OK);
+    assert_eq!((info.width, info.height), (24, 0));
     // Index out of range.
     let mut full = jsec_fspe_image_info {
         struct_size: size_of::<jsec_fspe_image_info>(),
@@ -1645,4 +1653,19 @@ fn every_exported_body_runs_inside_the_panic_boundary() {
         }
     }
     assert_eq!(checked, exported_functions().len());
+}
+
+#[test]
+fn caller_structs_list_every_field() {
+    use super::boundary::SizedStruct;
+    // The fields after struct_size are listed in order, end to end with only
+    // alignment padding between them, and the last one ends the struct.
+    fn check<T: SizedStruct>(fields: usize) {
+        let ends = T::field_ends();
+        assert_eq!(ends.len(), fields);
+        assert!(ends.windows(2).all(|w| w[0] < w[1]));
+        assert_eq!(ends.last().copied(), Some(size_of::<T>()));
+    }
+    check::<jsec_fspe_image_info>(16);
+    check::<jsec_fspe_bit_stats>(5);
 }
