@@ -1,0 +1,207 @@
+//! The bodies of the fuzz targets (fuzz/fuzz_targets/*.rs include this file
+//! by path), so that tests/fuzz_bodies.rs runs exactly the same code on
+//! stable in every CI run. Only `jsec` and `std` are used here.
+//!
+//! Each body panics only on a contract violation: a panic inside jsec, an
+//! error without a message, a buffer changed by a failed call, a round trip
+//! that does not restore the input, or a stream that disagrees with the
+//! in-place result.
+#![allow(dead_code)]
+
+use jsec::crypto::Key;
+use jsec::fspe::{Bands, Cipher, Components, Direction, Options, Region, Rule, Stream};
+
+fn key() -> Key {
+    Key::from_bytes(&[0x42; 32]).expect("key")
+}
+
+/// Option sets every input is run with: the default, and a busy one.
+fn option_sets() -> [Options; 2] {
+    [
+        Options::default(),
+        Options {
+            rule: Rule::Paper,
+            components: Components::All,
+            bands: Bands {
+                dc: true,
+                ac_low: true,
+                ac_high: false,
+            },
+            region: Some(Region {
+                x: 5,
+                y: 3,
+                w: 11,
+                h: 9,
+                outside: false,
+            }),
+            levels: true,
+            nonce: None,
+        },
+    ]
+}
+
+fn check_error(e: &jsec::Error) {
+    assert!(!e.message().is_empty(), "error without a message: {e:?}");
+}
+
+/// `inspect` target: never panics; errors carry a message.
+pub fn inspect(data: &[u8]) {
+    match jsec::fspe::inspect(data) {
+        Ok(r) => {
+            for i in &r.images {
+                assert!(i.offset < i.end || i.problem.is_some(), "{i:?}");
+                assert!(i.end as usize <= data.len(), "{i:?}");
+            }
+        }
+        Err(e) => check_error(&e),
+    }
+}
+
+/// `walker_coefficients` target: never panics; decoded grids are consistent.
+pub fn walker_coefficients(data: &[u8]) {
+    match jsec::jpeg::decode_coefficients(data) {
+        Ok(c) => {
+            assert_eq!(c.components.len(), c.frame.components.len());
+            for comp in &c.components {
+                assert_eq!(
+                    comp.data.len(),
+                    comp.blocks_w as usize * comp.blocks_h as usize * 64
+                );
+            }
+        }
+        Err(e) => check_error(&e),
+    }
+}
+
+fn digest_seed(c: &Cipher, data: &[u8], chunks: &mut Chunks) -> Option<[u8; 32]> {
+    let mut d = c.digest_stream();
+    let mut sink = Vec::new();
+    let mut i = 0;
+    while i < data.len() {
+        let n = chunks.next(data.len() - i);
+        if d.update(&data[i..i + n], &mut sink).is_err() {
+            return None;
+        }
+        i += n;
+    }
+    d.finish().ok()?;
+    drain(&mut d, &mut sink);
+    assert!(sink == data, "digest stream changed its input");
+    d.seed()
+}
+
+fn drain(s: &mut Stream, out: &mut Vec<u8>) {
+    let mut rest = vec![0u8; s.available()];
+    let k = s.read(&mut rest);
+    out.extend_from_slice(&rest[..k]);
+}
+
+fn stream_all(
+    c: &Cipher,
+    dir: Direction,
+    seed: [u8; 32],
+    data: &[u8],
+    chunks: &mut Chunks,
+) -> jsec::Result<Vec<u8>> {
+    let mut s = c.stream(dir, Some(seed))?;
+    let mut out = Vec::with_capacity(data.len());
+    let mut i = 0;
+    while i < data.len() {
+        let n = chunks.next(data.len() - i);
+        s.update(&data[i..i + n], &mut out)?;
+        i += n;
+    }
+    s.finish()?;
+    drain(&mut s, &mut out);
+    Ok(out)
+}
+
+/// Chunk sizes from a tiny xorshift seeded by the input.
+pub struct Chunks {
+    state: u64,
+    max: usize,
+}
+
+impl Chunks {
+    pub fn new(data: &[u8], max: usize) -> Chunks {
+        let mut h: u64 = 0xCBF2_9CE4_8422_2325;
+        for &b in data.iter().take(64) {
+            h = (h ^ b as u64).wrapping_mul(0x100_0000_01B3);
+        }
+        Chunks {
+            state: h | 1,
+            max: max.max(1),
+        }
+    }
+    pub fn next(&mut self, left: usize) -> usize {
+        let mut x = self.state;
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        self.state = x;
+        (1 + (x % self.max as u64) as usize).min(left)
+    }
+}
+
+/// `roundtrip` target: when encrypt succeeds, same size, decrypt restores
+/// the input, and the stream gives the in-place result; when it fails, the
+/// buffer is unchanged and the stream fails too.
+pub fn roundtrip(data: &[u8]) {
+    for opts in option_sets() {
+        let c = Cipher::new(key(), opts).expect("valid options");
+        let mut enc = data.to_vec();
+        match c.encrypt(&mut enc) {
+            Err(e) => {
+                check_error(&e);
+                assert!(enc == data, "failed encrypt changed the buffer");
+                let mut chunks = Chunks::new(data, 4096);
+                assert!(
+                    digest_seed(&c, data, &mut chunks).is_none(),
+                    "digest stream accepts what encrypt rejects: {e}"
+                );
+            }
+            Ok(_) => {
+                assert_eq!(enc.len(), data.len());
+                let mut dec = enc.clone();
+                c.decrypt(&mut dec).expect("decrypt of an encrypted buffer");
+                assert!(dec == data, "decrypt(encrypt(x)) != x");
+                let mut chunks = Chunks::new(data, 4096);
+                let seed = digest_seed(&c, data, &mut chunks)
+                    .expect("digest stream fails where encrypt worked");
+                let out = stream_all(&c, Direction::Encrypt, seed, data, &mut chunks)
+                    .expect("stream fails where encrypt worked");
+                assert!(out == enc, "stream result differs from in-place");
+            }
+        }
+    }
+}
+
+/// `stream_chunks` target: arbitrary chunking (sizes derived from the
+/// input) gives the in-place result, both directions.
+pub fn stream_chunks(data: &[u8]) {
+    let c = Cipher::new(key(), Options::default()).expect("valid options");
+    let mut enc = data.to_vec();
+    let ok = c.encrypt(&mut enc).is_ok();
+    for max in [1usize, 3, 17, 700] {
+        let mut chunks = Chunks::new(data, max);
+        let seed = digest_seed(&c, data, &mut chunks);
+        match (ok, seed) {
+            (true, Some(seed)) => {
+                let out = stream_all(&c, Direction::Encrypt, seed, data, &mut chunks)
+                    .expect("stream fails where encrypt worked");
+                assert!(
+                    out == enc,
+                    "chunks up to {max}: stream differs from in-place"
+                );
+                let back = stream_all(&c, Direction::Decrypt, seed, &enc, &mut chunks)
+                    .expect("stream decrypt");
+                assert!(back == data, "chunks up to {max}: stream decrypt differs");
+            }
+            (true, None) => panic!("digest stream fails where encrypt worked"),
+            (false, Some(_)) => {
+                panic!("chunks up to {max}: digest stream accepts what encrypt rejects")
+            }
+            (false, None) => {}
+        }
+    }
+}

@@ -1,0 +1,188 @@
+//! Runs the bodies of the fuzz targets (tests/common/fuzz_bodies.rs, shared
+//! with fuzz/fuzz_targets) over the seed corpus and 2000 seeded mutations,
+//! so they run on stable in every CI run. With `JSEC_FUZZ_SEEDS_DIR` set,
+//! also writes the seeds there (one sub-directory per target); see
+//! fuzz/README.md.
+
+#[path = "common/fuzz_bodies.rs"]
+mod bodies;
+mod common;
+
+use common::{generate, generate_opt, Layout, Rng};
+
+/// Small generated JPEGs covering every layout, restart intervals,
+/// optimized tables and embedded images.
+fn seeds() -> Vec<(String, Vec<u8>)> {
+    let mut v = vec![
+        (
+            "420-16x16".to_string(),
+            generate(16, 16, Layout::S420, 75, 0, 1),
+        ),
+        (
+            "444-24x8-rst1".into(),
+            generate(24, 8, Layout::S444, 85, 1, 2),
+        ),
+        (
+            "422-17x9-rst2".into(),
+            generate(17, 9, Layout::S422, 60, 2, 3),
+        ),
+        ("gray-8x8".into(), generate(8, 8, Layout::Gray, 90, 0, 4)),
+        ("gray-1x1".into(), generate(1, 1, Layout::Gray, 75, 0, 5)),
+        ("440-9x17".into(), generate(9, 17, Layout::S440, 80, 0, 6)),
+        ("411-33x8".into(), generate(33, 8, Layout::S411, 80, 0, 7)),
+        (
+            "cmyk-16x16".into(),
+            generate(16, 16, Layout::Cmyk, 80, 0, 8),
+        ),
+        (
+            "420-opt-16x16".into(),
+            generate_opt(16, 16, Layout::S420, 95, 0, true, 9),
+        ),
+        (
+            "420-q100-8x8".into(),
+            generate(8, 8, Layout::S420, 100, 0, 10),
+        ),
+    ];
+    // Thumbnail in APP1 and an image after EOI, kept small.
+    let main = generate(24, 16, Layout::S420, 80, 0, 11);
+    let thumb = generate(8, 8, Layout::Gray, 80, 0, 12);
+    let after = generate(8, 8, Layout::S444, 80, 0, 13);
+    let mut payload = b"Exif\0\0".to_vec();
+    payload.extend_from_slice(&thumb);
+    let mut f = main[..2].to_vec();
+    f.extend_from_slice(&[0xFF, 0xE1]);
+    f.extend_from_slice(&((payload.len() + 2) as u16).to_be_bytes());
+    f.extend_from_slice(&payload);
+    f.extend_from_slice(&main[2..]);
+    f.extend_from_slice(&after);
+    v.push(("embedded".into(), f));
+    v
+}
+
+const DICT: &[&[u8]] = &[
+    b"\xFF\xD8",
+    b"\xFF\xD9",
+    b"\xFF\xC0",
+    b"\xFF\xC1",
+    b"\xFF\xC2",
+    b"\xFF\xC4",
+    b"\xFF\xDA",
+    b"\xFF\xDB",
+    b"\xFF\xDD",
+    b"\xFF\xD0",
+    b"\xFF\xD7",
+    b"\xFF\xE1",
+    b"\xFF\x00",
+    b"\xFF\xFF",
+    b"\xFF\xD8\xFF\xE0",
+    b"Exif\0\0",
+    b"\x00\x00",
+    b"\xFF",
+];
+
+fn mutate(rng: &mut Rng, seeds: &[(String, Vec<u8>)]) -> Vec<u8> {
+    let mut x = seeds[rng.below(seeds.len())].1.clone();
+    for _ in 0..rng.range(1, 5) {
+        if x.is_empty() {
+            x.extend_from_slice(DICT[rng.below(DICT.len())]);
+            continue;
+        }
+        let i = rng.below(x.len());
+        match rng.below(9) {
+            0 => x[i] ^= 1 << rng.below(8),
+            1 => x[i] = rng.byte(),
+            2 => x[i] = if rng.below(2) == 0 { 0xFF } else { 0x00 },
+            3 => {
+                let n = rng.range(1, 16).min(x.len() - i);
+                x.drain(i..i + n);
+            }
+            4 => {
+                let d = DICT[rng.below(DICT.len())];
+                x.splice(i..i, d.iter().copied());
+            }
+            5 => x.truncate(i),
+            6 => {
+                // Duplicate a range.
+                let n = rng.range(1, 64).min(x.len() - i);
+                let part = x[i..i + n].to_vec();
+                let j = rng.below(x.len());
+                x.splice(j..j, part);
+            }
+            7 => {
+                // Splice with another seed.
+                let other = &seeds[rng.below(seeds.len())].1;
+                let j = rng.below(other.len());
+                x.truncate(i);
+                x.extend_from_slice(&other[j..]);
+            }
+            _ => {
+                // Change a big-endian length or dimension field.
+                if i + 1 < x.len() {
+                    let v = u16::from_be_bytes([x[i], x[i + 1]]);
+                    let nv = match rng.below(4) {
+                        0 => v.wrapping_add(1),
+                        1 => v.wrapping_sub(1),
+                        2 => 0,
+                        _ => 0xFFFF,
+                    };
+                    x[i..i + 2].copy_from_slice(&nv.to_be_bytes());
+                }
+            }
+        }
+    }
+    x
+}
+
+fn run_all(x: &[u8]) {
+    bodies::inspect(x);
+    bodies::walker_coefficients(x);
+    bodies::roundtrip(x);
+    bodies::stream_chunks(x);
+}
+
+#[test]
+fn fuzz_bodies_on_seeds() {
+    let seeds = seeds();
+    if let Some(dir) = std::env::var_os("JSEC_FUZZ_SEEDS_DIR") {
+        let dir = std::path::PathBuf::from(dir);
+        for t in [
+            "inspect",
+            "walker_coefficients",
+            "roundtrip",
+            "stream_chunks",
+        ] {
+            std::fs::create_dir_all(dir.join(t)).unwrap();
+            for (name, d) in &seeds {
+                std::fs::write(dir.join(t).join(format!("{name}.jpg")), d).unwrap();
+            }
+        }
+        eprintln!(
+            "wrote {} seeds per target to {}",
+            seeds.len(),
+            dir.display()
+        );
+    }
+    for (name, d) in &seeds {
+        // Every seed is a valid file: it must encrypt.
+        assert!(jsec::fspe::inspect(d).is_ok(), "seed {name} rejected");
+        run_all(d);
+    }
+}
+
+#[test]
+fn fuzz_bodies_on_2000_mutations() {
+    let seeds = seeds();
+    let mut rng = Rng::new(0xF022);
+    for case in 0..2000 {
+        let x = mutate(&mut rng, &seeds);
+        let r = std::panic::catch_unwind(|| run_all(&x));
+        if r.is_err() {
+            let path = std::env::temp_dir().join(format!("jsec-fuzz-case-{case}.jpg"));
+            let _ = std::fs::write(&path, &x);
+            panic!(
+                "mutation case {case} failed; input saved to {}",
+                path.display()
+            );
+        }
+    }
+}
