@@ -814,7 +814,8 @@ enum jsec_status jsec_fspe_cipher_decrypt(const struct jsec_fspe_cipher *cipher,
  * The result equals what `jsec_fspe_cipher_encrypt`/`_decrypt` do to those
  * bytes. Embedded images are not touched. On failure `scan` and `*stats` are
  * unchanged. NULL `cipher`, `prefix` or `scan`, a bad `seed_len` or
- * `direction`, or no seed without a caller nonce, is
+ * `direction`, no seed without a caller nonce or a seed with one, or a
+ * `prefix` that does not end exactly at the end of an SOS segment, is
  * `JSEC_ERR_INVALID_ARGUMENT`. Thread-safe for distinct buffers.
  *
  * # Safety
@@ -1033,7 +1034,8 @@ enum jsec_status jsec_fspe_digest_stream_new(const struct jsec_fspe_cipher *ciph
  * `direction` is a `jsec_fspe_direction` value. `seed` points to exactly
  * `seed_len` = `JSEC_FSPE_SEED_LEN` bytes from a digest stream over the same
  * file (copied); or `seed` is NULL and `seed_len` 0 to use the caller nonce of
- * the cipher's options (`JSEC_ERR_INVALID_ARGUMENT` without one). On success
+ * the cipher's options. Exactly one of the two: no seed without a caller
+ * nonce, or a seed together with one, is `JSEC_ERR_INVALID_ARGUMENT`. On success
  * `*out` receives a stream the caller frees with `jsec_fspe_stream_free`; on
  * failure `*out` is not written. NULL `cipher` or `out`, a bad `seed_len` or
  * `direction`, or encryption with a key level above 0, is

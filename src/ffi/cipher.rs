@@ -220,7 +220,8 @@ pub unsafe extern "C" fn jsec_fspe_cipher_decrypt(
 /// The result equals what `jsec_fspe_cipher_encrypt`/`_decrypt` do to those
 /// bytes. Embedded images are not touched. On failure `scan` and `*stats` are
 /// unchanged. NULL `cipher`, `prefix` or `scan`, a bad `seed_len` or
-/// `direction`, or no seed without a caller nonce, is
+/// `direction`, no seed without a caller nonce or a seed with one, or a
+/// `prefix` that does not end exactly at the end of an SOS segment, is
 /// `JSEC_ERR_INVALID_ARGUMENT`. Thread-safe for distinct buffers.
 ///
 /// # Safety

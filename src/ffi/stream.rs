@@ -69,7 +69,8 @@ pub unsafe extern "C" fn jsec_fspe_digest_stream_new(
 /// `direction` is a `jsec_fspe_direction` value. `seed` points to exactly
 /// `seed_len` = `JSEC_FSPE_SEED_LEN` bytes from a digest stream over the same
 /// file (copied); or `seed` is NULL and `seed_len` 0 to use the caller nonce of
-/// the cipher's options (`JSEC_ERR_INVALID_ARGUMENT` without one). On success
+/// the cipher's options. Exactly one of the two: no seed without a caller
+/// nonce, or a seed together with one, is `JSEC_ERR_INVALID_ARGUMENT`. On success
 /// `*out` receives a stream the caller frees with `jsec_fspe_stream_free`; on
 /// failure `*out` is not written. NULL `cipher` or `out`, a bad `seed_len` or
 /// `direction`, or encryption with a key level above 0, is

@@ -322,6 +322,21 @@ impl Cipher {
             .map(|n| sha256(&[CALLER_NONCE_LABEL, &n]))
     }
 
+    /// The seed of a stream or per-scan call: the caller's `seed` (from a
+    /// digest pass) or the options' caller nonce, exactly one of them.
+    fn resolve_seed(&self, seed: Option<Seed>) -> Result<Seed> {
+        match (seed, self.caller_seed()) {
+            (Some(s), None) => Ok(s),
+            (None, Some(s)) => Ok(s),
+            (Some(_), Some(_)) => Err(Error::invalid_argument(
+                "the options carry a caller nonce, which determines the keystream: pass no seed",
+            )),
+            (None, None) => Err(Error::invalid_argument(
+                "needs the seed from a digest pass over the file, or a caller-supplied nonce",
+            )),
+        }
+    }
+
     fn check_direction(&self, dir: Direction) -> Result<()> {
         if dir == Direction::Encrypt && self.key_level > 0 {
             return Err(Error::invalid_argument(
@@ -383,19 +398,12 @@ impl Cipher {
     /// A bounded-memory stream that encrypts or decrypts: its output is the
     /// transformed input, byte for byte, lagging behind by at most one
     /// segment or MCU. `seed` comes from a [`Cipher::digest_stream`] pass over
-    /// the same input; `None` uses the caller nonce of the options (an error
-    /// without one). On error, discard everything the stream produced.
+    /// the same input, and must be `None` exactly when the options carry a
+    /// caller nonce (anything else is [`crate::ErrorKind::InvalidArgument`]). On
+    /// error, discard everything the stream produced.
     pub fn stream(&self, dir: Direction, seed: Option<Seed>) -> Result<Stream> {
         self.check_direction(dir)?;
-        let seed = match (seed, self.caller_seed()) {
-            (Some(s), _) => s,
-            (None, Some(s)) => s,
-            (None, None) => {
-                return Err(Error::invalid_argument(
-                    "a stream needs the seed from a digest pass, or a caller-supplied nonce",
-                ))
-            }
-        };
+        let seed = self.resolve_seed(seed)?;
         let me = self.clone();
         let factory = Box::new(move |image_offset: u64| {
             transform::ImageCipher::new(me.streams(&seed, image_offset), image_offset, dir)
@@ -418,7 +426,8 @@ impl Cipher {
     /// primary image's (keystream position = offset in the file). The result
     /// equals what [`Cipher::encrypt`] does to those bytes when `seed` is the
     /// file's digest (from a [`Cipher::digest_stream`] pass) or, with `seed`
-    /// `None`, when the options carry a caller nonce. Embedded images in the
+    /// `None`, when the options carry a caller nonce (a seed together with a
+    /// caller nonce is refused). Embedded images in the
     /// prefix are not touched. Returns the statistics of this scan. On error
     /// `scan` is unchanged.
     pub fn process_scan(
@@ -429,9 +438,7 @@ impl Cipher {
         scan: &mut [u8],
     ) -> Result<BitStats> {
         self.check_direction(dir)?;
-        let seed = seed.or_else(|| self.caller_seed()).ok_or_else(|| {
-            Error::invalid_argument("per-scan processing needs the file's seed (digest pass) or a caller-supplied nonce")
-        })?;
+        let seed = self.resolve_seed(seed)?;
         let start = prefix.len();
         let mut w = Vec::with_capacity(start + scan.len() + 2);
         w.extend_from_slice(prefix);
@@ -460,13 +467,10 @@ impl Cipher {
                 ));
             }
         }
-        // The scan's data must begin after the prefix: the prefix ends with SOS.
-        let last_scan_starts_in_prefix =
-            matches!(sel.spans.last(), Some(&(a, _)) if a < start as u64);
-        if walker.scans() == 0 || last_scan_starts_in_prefix {
-            return Err(Error::invalid_argument(
-                "the prefix does not end with an SOS segment",
-            ));
+        if walker.scans() == 0 || walker.scan_data_start() != start as u64 {
+            return Err(Error::invalid_argument(format!(
+                "the prefix ({start} bytes) does not end exactly at the end of an SOS segment"
+            )));
         }
         let end = start + scan.len();
         let mut cipher = transform::ImageCipher::new(self.streams(&seed, 0), 0, dir);

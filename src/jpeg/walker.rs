@@ -169,6 +169,7 @@ pub struct ImageWalker {
     scan: Option<ScanState>,
     scans: u32,
     coded: [bool; 4],
+    scan_data_start: u64,
 }
 
 impl ImageWalker {
@@ -186,6 +187,7 @@ impl ImageWalker {
             scan: None,
             scans: 0,
             coded: [false; 4],
+            scan_data_start: 0,
         }
     }
 
@@ -212,6 +214,12 @@ impl ImageWalker {
     /// The restart interval in force (MCUs, 0 = none).
     pub fn restart_interval(&self) -> u16 {
         self.restart_interval
+    }
+
+    /// Absolute offset of the first entropy-coded byte of the latest scan
+    /// (just past its SOS segment); 0 before the first scan.
+    pub fn scan_data_start(&self) -> u64 {
+        self.scan_data_start
     }
 
     /// Number of scans started so far.
@@ -457,6 +465,7 @@ impl ImageWalker {
         };
         v.scan(frame, &hdr, self.restart_interval)?;
         self.scans += 1;
+        self.scan_data_start = self.pos;
         self.scan = Some(ScanState {
             comps,
             interleaved,
