@@ -62,9 +62,13 @@
  * buffers holding the file from JPOOL_IMAGE. So nothing leaks when
  * compression or decompression fails, is aborted or destroyed at any point;
  * jpeg_finish_*, jpeg_abort_* and jpeg_destroy_* release the buffers. The
- * whole file is held in memory (the destination may need up to twice its
- * size while growing); files up to JSEC_JPEG_MAX_FILE bytes are handled.
- * For bounded memory use the stream API (jsec_fspe_stream_*) instead.
+ * whole file is held in memory: the destination grows its buffer by
+ * doubling and the pool keeps the outgrown buffers until the image is done,
+ * so compression peaks below four times the file size (plus the malloc'd
+ * result of jsec_jpeg_mem_dest); a memory source holds one copy of the
+ * file, a FILE* source reads in doubling steps like the destination. Files up to
+ * JSEC_JPEG_MAX_FILE bytes are handled. For bounded memory use the stream
+ * API (jsec_fspe_stream_*) instead.
  *
  * Thread safety: as libjpeg's, one object per thread; a cipher may be shared
  * by several threads (it is immutable).
@@ -276,6 +280,12 @@ static inline jsec_jpeg_dest_mgr *jsec_jpeg_dest_setup_(j_compress_ptr cinfo,
  * nothing is written, the failure is stored (jsec_jpeg_dest_error()) and
  * raised through cinfo->err->error_exit. Not for tables-only datastreams
  * (jpeg_write_tables()): jsec needs a complete image.
+ *
+ * A compressor may switch to a jsec destination from any other one (a jsec
+ * manager is reused, another is replaced). The reverse is libjpeg-turbo's
+ * business: its jpeg_stdio_dest()/jpeg_mem_dest() refuse a compressor whose
+ * manager they did not make (JERR_BUFFER_SIZE), so keep one compressor per
+ * kind of destination.
  */
 static inline void jsec_jpeg_stdio_dest(j_compress_ptr cinfo, const jsec_fspe_cipher *cipher,
                                         FILE *outfile) {
@@ -293,7 +303,8 @@ static inline void jsec_jpeg_stdio_dest(j_compress_ptr cinfo, const jsec_fspe_ci
  * read (an old buffer there is neither reused nor freed) and are written only
  * on success; on failure they are left untouched, so there is nothing to free.
  * `outbuffer`, `outsize` and `cipher` are borrowed and must stay valid until
- * jpeg_finish_compress() returns. Errors as for jsec_jpeg_stdio_dest().
+ * jpeg_finish_compress() returns; NULL `outbuffer` or `outsize` raises
+ * JERR_BUFFER_SIZE. Otherwise as jsec_jpeg_stdio_dest().
  */
 static inline void jsec_jpeg_mem_dest(j_compress_ptr cinfo, const jsec_fspe_cipher *cipher,
                                       unsigned char **outbuffer, size_t *outsize) {
