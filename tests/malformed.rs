@@ -462,3 +462,69 @@ fn random_corruption_never_panics_and_round_trips() {
         fails.join("\n")
     );
 }
+
+/// A few hundred bytes declaring a 65535x65535 frame, then a scan that ends
+/// at once: every entry point must fail (truncated) without allocating
+/// memory in proportion to the declared size. Run in a child process under
+/// `ulimit -v` so that a failure cannot exhaust the machine's memory.
+fn huge_frame() -> Vec<u8> {
+    let mut d = generate(8, 8, Layout::S444, 80, 0, 47);
+    let (a, _) = seg_of(&d, 0xC0);
+    d[a + 5..a + 9].copy_from_slice(&[0xFF, 0xFF, 0xFF, 0xFF]);
+    d
+}
+
+#[test]
+fn huge_frame_child() {
+    if std::env::var_os("JSEC_HUGE_FRAME_CHILD").is_none() {
+        return; // only meaningful inside huge_frame_header_bounded_memory
+    }
+    let d = huge_frame();
+    for region in [
+        None,
+        Some((0, 0, 10, 10, false)),
+        Some((0, 0, 10, 10, true)),
+    ] {
+        let opts = Options {
+            region: region.map(|(x, y, w, h, outside)| jsec::fspe::Region {
+                x,
+                y,
+                w,
+                h,
+                outside,
+            }),
+            ..Options::default()
+        };
+        let mut b = d.clone();
+        let r = cipher(48, opts).encrypt(&mut b);
+        assert_eq!(r.unwrap_err().kind(), ErrorKind::Malformed);
+    }
+    assert!(jsec::fspe::inspect(&d).is_err());
+    assert!(jsec::jpeg::decode_coefficients(&d).is_err());
+}
+
+#[cfg(target_os = "linux")]
+#[test]
+fn huge_frame_header_bounded_memory() {
+    let exe = std::env::current_exe().unwrap();
+    let out = std::process::Command::new("sh")
+        .arg("-c")
+        .arg(format!(
+            "ulimit -v 1000000 && exec '{}' --exact huge_frame_child --test-threads 1",
+            exe.display()
+        ))
+        .env("JSEC_HUGE_FRAME_CHILD", "1")
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "a {}-byte file declaring a 65535x65535 frame exhausts 1 GB of address space:\n{}{}",
+        huge_frame().len(),
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+            .lines()
+            .take(12)
+            .collect::<Vec<_>>()
+            .join("\n")
+    );
+}
