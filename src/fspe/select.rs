@@ -35,10 +35,19 @@ pub(crate) struct Selector {
     rows: Vec<[u8; 64]>,
     cur_row: usize,
     frame: Option<Frame>,
-    /// Region mode: per component, per padded block, may the DC be encrypted?
-    dc_ok: Vec<Vec<bool>>,
-    /// Region mode: per component, per padded block, is the block selected?
-    block_sel: Vec<Vec<bool>>,
+    /// Region mode, current scan: (frame index, H, V) of each scan component
+    /// (H = V = 1 for a non-interleaved scan) and MCUs per row / in total.
+    scan_comps: Vec<(usize, u32, u32)>,
+    scan_mcus_x: u32,
+    scan_mcus: u32,
+    restart_interval: u32,
+    /// Region mode: the restart interval being decoded (0-based).
+    interval: u32,
+    /// Region mode, per frame component: blocks of it seen so far in the
+    /// current interval, and the coding-order index within the interval from
+    /// which every later block is selected (DC may be encrypted from there).
+    seen: [u32; 4],
+    dc_from: [u32; 4],
     /// Highest absolute offset already counted in `stats` (resumption guard).
     counted_to: u64,
     pub(crate) stats: BitStats,
@@ -68,11 +77,66 @@ impl Selector {
             rows: Vec::new(),
             cur_row: 0,
             frame: None,
-            dc_ok: Vec::new(),
-            block_sel: Vec::new(),
+            scan_comps: Vec::new(),
+            scan_mcus_x: 0,
+            scan_mcus: 0,
+            restart_interval: 0,
+            interval: 0,
+            seen: [0; 4],
+            dc_from: [0; 4],
             counted_to: 0,
             stats: BitStats::default(),
             spans: Vec::new(),
+        }
+    }
+
+    /// Region mode: at the start of a restart interval (or scan), find per
+    /// scan component the coding-order index after the last block that is not
+    /// selected. DC differences are predicted, so changing one shifts the DC
+    /// of every later block of the component up to the next restart; the DC
+    /// of a block may be encrypted only when every later block of its
+    /// component in the interval is selected. Walks backwards from the end of
+    /// the interval and stops at the first unselected block of each
+    /// component: no memory, and usually a single MCU.
+    fn start_interval(&mut self) {
+        self.seen = [0; 4];
+        self.dc_from = [0; 4];
+        let Some(frame) = self.frame.as_ref() else {
+            return;
+        };
+        let ri = if self.restart_interval == 0 {
+            self.scan_mcus
+        } else {
+            self.restart_interval
+        };
+        let m0 = self.interval.saturating_mul(ri).min(self.scan_mcus);
+        let m1 = m0.saturating_add(ri).min(self.scan_mcus);
+        let mut pending = self.scan_comps.len();
+        let mut found = [false; 4];
+        let interleaved = self.scan_comps.len() > 1;
+        let mut m = m1;
+        while m > m0 && pending > 0 {
+            m -= 1;
+            let (mx, my) = (m % self.scan_mcus_x, m / self.scan_mcus_x);
+            for &(c, h, v) in &self.scan_comps {
+                if found[c & 3] {
+                    continue;
+                }
+                let per_mcu = h * v;
+                for j in (0..per_mcu).rev() {
+                    let (bx, by) = if interleaved {
+                        (mx * h + j % h, my * v + j / h)
+                    } else {
+                        (mx, my)
+                    };
+                    if self.block_selected(frame, c, bx, by) == Some(false) {
+                        self.dc_from[c & 3] = (m - m0) * per_mcu + j + 1;
+                        found[c & 3] = true;
+                        pending -= 1;
+                        break;
+                    }
+                }
+            }
         }
     }
 
@@ -165,56 +229,48 @@ impl<F: FnMut(u8, u64, &mut [u8], [&mut [u8]; 3]) -> Result<()>> Visitor for Sel
         if s.region.is_none() {
             return Ok(());
         }
-        if s.block_sel.is_empty() {
-            s.block_sel = (0..frame.components.len())
-                .map(|c| {
-                    let (w, h) = frame.padded_blocks(c);
-                    let mut v = Vec::with_capacity((w * h) as usize);
-                    for by in 0..h {
-                        for bx in 0..w {
-                            v.push(s.block_selected(frame, c, bx, by).unwrap_or(true));
-                        }
-                    }
-                    v
-                })
-                .collect();
-            s.dc_ok = s.block_sel.iter().map(|v| vec![false; v.len()]).collect();
-        }
-        // DC differences are predicted: changing one shifts the DC of every
-        // later block of the component up to the next restart. Allow it only
-        // where every later block of the interval is selected (or padding).
-        let order = block_order(frame, scan, ri);
-        let mut all_later_ok = [true; 4];
-        let mut interval = u32::MAX;
-        for &(mcu_interval, comp, bx, by) in order.iter().rev() {
-            if mcu_interval != interval {
-                interval = mcu_interval;
-                all_later_ok = [true; 4];
-            }
-            let (w, _) = frame.padded_blocks(comp);
-            let i = (by * w + bx) as usize;
-            let slot = scan
+        if scan.components.len() == 1 {
+            let c = scan.components[0].index;
+            let fc = &frame.components[c];
+            s.scan_comps = vec![(c, 1, 1)];
+            s.scan_mcus_x = fc.blocks_w;
+            s.scan_mcus = fc.blocks_w * fc.blocks_h;
+        } else {
+            s.scan_comps = scan
                 .components
                 .iter()
-                .position(|c| c.index == comp)
-                .unwrap_or(0);
-            s.dc_ok[comp][i] = all_later_ok[slot];
-            let selected_or_padding = s.block_selected(frame, comp, bx, by).unwrap_or(true);
-            all_later_ok[slot] &= selected_or_padding;
+                .map(|sc| {
+                    let fc = &frame.components[sc.index];
+                    (sc.index, fc.h as u32, fc.v as u32)
+                })
+                .collect();
+            s.scan_mcus_x = frame.mcus_x;
+            s.scan_mcus = frame.mcus_x * frame.mcus_y;
         }
+        s.restart_interval = ri as u32;
+        s.interval = 0;
+        s.start_interval();
         Ok(())
+    }
+
+    fn restart(&mut self) {
+        let s = &mut *self.sel;
+        if s.region.is_some() {
+            s.interval += 1;
+            s.start_interval();
+        }
     }
 
     #[inline(always)]
     fn block(&mut self, comp: usize, bx: u32, by: u32) {
         let s = &mut *self.sel;
         let (mut sel, mut dc) = (true, true);
-        if !s.block_sel.is_empty() {
+        if s.region.is_some() {
             if let Some(frame) = &s.frame {
-                let (w, _) = frame.padded_blocks(comp);
-                let i = (by * w + bx) as usize;
-                sel = s.block_sel[comp].get(i).copied().unwrap_or(false);
-                dc = s.dc_ok[comp].get(i).copied().unwrap_or(false);
+                sel = s.block_selected(frame, comp, bx, by).unwrap_or(true);
+                let idx = s.seen[comp & 3];
+                s.seen[comp & 3] += 1;
+                dc = idx >= s.dc_from[comp & 3];
                 if sel && !dc && s.table[comp][0] != 0 {
                     s.stats.dc_kept_for_region += 1;
                 }
@@ -316,41 +372,4 @@ fn lanes_nonzero(x: u32) -> u32 {
 #[inline(always)]
 fn lanes_zero(x: u32) -> u32 {
     !lanes_nonzero(x)
-}
-
-/// Every block of a scan in coding order: (restart interval number, component
-/// frame index, bx, by).
-fn block_order(frame: &Frame, scan: &ScanHeader, ri: u16) -> Vec<(u32, usize, u32, u32)> {
-    let mut out = Vec::new();
-    let ri = ri as u32;
-    let interval = |mcu: u32| mcu.checked_div(ri).unwrap_or(0);
-    if scan.components.len() == 1 {
-        let c = scan.components[0].index;
-        let fc = &frame.components[c];
-        for by in 0..fc.blocks_h {
-            for bx in 0..fc.blocks_w {
-                out.push((interval(by * fc.blocks_w + bx), c, bx, by));
-            }
-        }
-    } else {
-        for my in 0..frame.mcus_y {
-            for mx in 0..frame.mcus_x {
-                let mcu = my * frame.mcus_x + mx;
-                for sc in &scan.components {
-                    let fc = &frame.components[sc.index];
-                    for v in 0..fc.v as u32 {
-                        for h in 0..fc.h as u32 {
-                            out.push((
-                                interval(mcu),
-                                sc.index,
-                                mx * fc.h as u32 + h,
-                                my * fc.v as u32 + v,
-                            ));
-                        }
-                    }
-                }
-            }
-        }
-    }
-    out
 }
