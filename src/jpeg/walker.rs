@@ -116,6 +116,9 @@ struct Cursor {
     /// Data-bit index (multiple of 8) of the first bit of `acc_a` / `acc_s`:
     /// bytes before it have been reported to the visitor.
     acc_base: u64,
+    /// Bits consumed since `acc_base` (= `bits.consumed() - acc_base` inside
+    /// a block; kept incrementally on the hot path).
+    acc_n: u32,
     /// Additional bits since `acc_base`, MSB first. Reported 4 bytes at a
     /// time once 32 bits are consumed, so a symbol (≤ 27 bits) always fits.
     acc_a: u64,
@@ -133,6 +136,7 @@ impl Cursor {
             next_rst,
             preds: [0; 4],
             acc_base: 0,
+            acc_n: 0,
             acc_a: 0,
             acc_s: [0; 4],
         }
@@ -691,17 +695,18 @@ fn flush_partial<V: Visitor>(c: &mut Cursor, w: &[u8], base: u64, v: &mut V) {
         j += 1;
     }
     c.acc_base += 8 * j as u64;
+    c.acc_n = 0;
     c.acc_a = 0;
     c.acc_s = [0; 4];
 }
 
-/// Record additional bits `[p, p + n)` (data-bit positions) with selection
-/// code `sel` (0 = none, L + 1 = level L).
+/// Record the last `n` consumed bits as additional bits with selection code
+/// `sel` (0 = none, L + 1 = level L).
 #[inline(always)]
-fn mark_additional(c: &mut Cursor, p: u64, n: u32, sel: u8) {
-    let off = (p - c.acc_base) as u32;
-    debug_assert!(off + n <= 64);
-    let m = ((1u64 << n) - 1) << (64 - off - n);
+fn mark_additional(c: &mut Cursor, n: u32, sel: u8) {
+    debug_assert!(c.acc_n <= 64 && n <= c.acc_n);
+    debug_assert_eq!(c.acc_n as u64, c.bits.consumed() - c.acc_base);
+    let m = ((1u64 << n) - 1) << (64 - c.acc_n);
     c.acc_a |= m;
     c.acc_s[(sel & 3) as usize] |= m;
 }
@@ -711,8 +716,9 @@ fn mark_additional(c: &mut Cursor, p: u64, n: u32, sel: u8) {
 /// bits past `acc_base` and fits the 64-bit accumulators.
 #[inline(always)]
 fn maybe_flush<V: Visitor>(c: &mut Cursor, w: &[u8], base: u64, v: &mut V) {
-    if c.bits.consumed() >= c.acc_base + 32 {
+    if c.acc_n >= 32 {
         flush_word(c, w, base, v);
+        c.acc_n -= 32;
     }
 }
 
@@ -788,7 +794,6 @@ fn decode_block<V: Visitor>(
         return Err(Stop::Short(c.bits.short(last)));
     }
     if s > 0 {
-        let p = c.bits.consumed() + len as u64;
         let value = if V::NEEDS_VALUES {
             c.preds[si] += extend(c.bits.peek_after(len, s), s);
             c.preds[si]
@@ -796,10 +801,12 @@ fn decode_block<V: Visitor>(
             0
         };
         c.bits.skip(len + s);
+        c.acc_n += len + s;
         let sel = v.coef(0, value);
-        mark_additional(c, p, s, sel);
+        mark_additional(c, s, sel);
     } else {
         c.bits.skip(len);
+        c.acc_n += len;
     }
     maybe_flush(c, w, base, v);
     // AC coefficients.
@@ -825,6 +832,7 @@ fn decode_block<V: Visitor>(
         }
         if s == 0 {
             c.bits.skip(len);
+            c.acc_n += len;
             maybe_flush(c, w, base, v);
             if r == 15 {
                 k += 16;
@@ -836,15 +844,15 @@ fn decode_block<V: Visitor>(
         if k > 63 {
             return Err(Stop::Bad("AC coefficient index past 63 (corrupt data)"));
         }
-        let p = c.bits.consumed() + len as u64;
         let value = if V::NEEDS_VALUES {
             extend(c.bits.peek_after(len, s), s)
         } else {
             0
         };
         c.bits.skip(len + s);
+        c.acc_n += len + s;
         let sel = v.coef(k, value);
-        mark_additional(c, p, s, sel);
+        mark_additional(c, s, sel);
         maybe_flush(c, w, base, v);
         k += 1;
     }
