@@ -1,0 +1,35 @@
+# ctest script: every ```c block of README.md compiles against include/jsec.h
+# with -Wall -Wextra -Wpedantic -Werror, so the documentation cannot drift
+# from the header. Inputs: SOURCE_DIR, WORK_DIR, C_COMPILER.
+cmake_minimum_required(VERSION 3.25)
+file(READ "${SOURCE_DIR}/README.md" rest)
+file(MAKE_DIRECTORY "${WORK_DIR}")
+set(i 0)
+while(TRUE)
+  string(FIND "${rest}" "```c\n" open)
+  if(open EQUAL -1)
+    break()
+  endif()
+  math(EXPR start "${open} + 5")
+  string(SUBSTRING "${rest}" ${start} -1 rest)
+  string(FIND "${rest}" "\n```" close)
+  if(close EQUAL -1)
+    message(FATAL_ERROR "README.md: unterminated ```c block")
+  endif()
+  string(SUBSTRING "${rest}" 0 ${close} code)
+  string(SUBSTRING "${rest}" ${close} -1 rest)
+  set(src "${WORK_DIR}/readme_${i}.c")
+  file(WRITE "${src}" "${code}\n")
+  execute_process(
+    COMMAND "${C_COMPILER}" -std=c11 -Wall -Wextra -Wpedantic -Werror
+            -I "${SOURCE_DIR}/include" -c "${src}" -o "${WORK_DIR}/readme_${i}.o"
+    RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE err)
+  if(NOT rc EQUAL 0)
+    message(FATAL_ERROR "README.md C block ${i} does not compile:\n${out}${err}")
+  endif()
+  math(EXPR i "${i} + 1")
+endwhile()
+if(i EQUAL 0)
+  message(FATAL_ERROR "README.md has no ```c block")
+endif()
+message(STATUS "README.md: ${i} C block(s) compile")
