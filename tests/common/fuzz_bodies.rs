@@ -154,7 +154,7 @@ pub fn roundtrip(data: &[u8]) {
             Err(e) => {
                 check_error(&e);
                 assert!(enc == data, "failed encrypt changed the buffer");
-                let mut chunks = Chunks::new(data, 4096);
+                let mut chunks = Chunks::new(data, 257);
                 assert!(
                     digest_seed(&c, data, &mut chunks).is_none(),
                     "digest stream accepts what encrypt rejects: {e}"
@@ -165,7 +165,7 @@ pub fn roundtrip(data: &[u8]) {
                 let mut dec = enc.clone();
                 c.decrypt(&mut dec).expect("decrypt of an encrypted buffer");
                 assert!(dec == data, "decrypt(encrypt(x)) != x");
-                let mut chunks = Chunks::new(data, 4096);
+                let mut chunks = Chunks::new(data, 257);
                 let seed = digest_seed(&c, data, &mut chunks)
                     .expect("digest stream fails where encrypt worked");
                 let out = stream_all(&c, Direction::Encrypt, seed, data, &mut chunks)
