@@ -776,19 +776,14 @@ fn decode_block<V: Visitor>(
     v: &mut V,
 ) -> std::result::Result<(), Stop> {
     // DC difference.
-    if c.bits.available() < 32 {
-        c.bits.fill(w, base);
-    }
-    let (len, s) = match dct.decode(c.bits.peek16()) {
-        Some(x) => x,
-        None => {
-            return Err(short_or(
-                c,
-                last,
-                "invalid Huffman code for a DC difference",
-            ))
-        }
-    };
+    let (len, s) = next_symbol(
+        c,
+        dct,
+        w,
+        base,
+        last,
+        "invalid Huffman code for a DC difference",
+    )?;
     let s = s as u32;
     if len + s > c.bits.available() {
         return Err(Stop::Short(c.bits.short(last)));
@@ -812,19 +807,14 @@ fn decode_block<V: Visitor>(
     // AC coefficients.
     let mut k = 1usize;
     while k < 64 {
-        if c.bits.available() < 32 {
-            c.bits.fill(w, base);
-        }
-        let (len, rs) = match act.decode(c.bits.peek16()) {
-            Some(x) => x,
-            None => {
-                return Err(short_or(
-                    c,
-                    last,
-                    "invalid Huffman code for an AC coefficient",
-                ))
-            }
-        };
+        let (len, rs) = next_symbol(
+            c,
+            act,
+            w,
+            base,
+            last,
+            "invalid Huffman code for an AC coefficient",
+        )?;
         let r = (rs >> 4) as usize;
         let s = (rs & 15) as u32;
         if len + s > c.bits.available() {
@@ -857,6 +847,24 @@ fn decode_block<V: Visitor>(
         k += 1;
     }
     Ok(())
+}
+
+/// Refill if needed and decode the next code word: `(code length, symbol)`.
+#[inline(always)]
+fn next_symbol(
+    c: &mut Cursor,
+    table: &HuffmanTable,
+    w: &[u8],
+    base: u64,
+    last: bool,
+    what: &'static str,
+) -> std::result::Result<(u32, u8), Stop> {
+    if c.bits.available() < 32 {
+        c.bits.fill(w, base);
+    }
+    table
+        .decode(c.bits.peek16())
+        .ok_or_else(|| short_or(c, last, what))
 }
 
 /// An undecodable code word is corrupt data, unless the buffer simply ran
