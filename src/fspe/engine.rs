@@ -67,11 +67,14 @@ impl Job {
         }
     }
 
-    fn spans(&self) -> Vec<(u64, u64)> {
+    /// The entropy-coded spans, clipped to `end`: when parsing stopped at an
+    /// error, bytes at or after the stopping point are never transformed (the
+    /// walker may already have reported the byte holding the last bits).
+    fn spans(&self, end: u64) -> Vec<(u64, u64)> {
         self.sel
             .spans
             .iter()
-            .copied()
+            .map(|&(a, b)| (a, b.min(end)))
             .filter(|s| s.0 < s.1)
             .collect()
     }
@@ -188,6 +191,10 @@ fn nested_segment(
             Err(e) => (job.walker.committed().max(at), Some(e.to_string())),
         };
         let len = (end - at) as usize;
+        // Nothing at or after where this image stopped belongs to it.
+        a0[len..].fill(0);
+        a1[len..].fill(0);
+        a2[len..].fill(0);
         if let Some(c) = job.cipher.as_mut() {
             c.apply(&mut w[..len], [&a0[..len], &a1[..len], &a2[..len]], at);
             // Done here; the enclosing image must not touch these bytes.
@@ -205,7 +212,7 @@ fn nested_segment(
             ));
         }
         out.images.push(job.report(end, problem));
-        out.spans.push((at, job.spans()));
+        out.spans.push((at, job.spans(end)));
         out.images.append(&mut inner.images);
         out.warnings.append(&mut inner.warnings);
         out.spans.append(&mut inner.spans);
@@ -377,7 +384,7 @@ impl Engine {
                             } else {
                                 report.images.push(r);
                             }
-                            spans.push((job.walker.start(), job.spans()));
+                            spans.push((job.walker.start(), job.spans(end)));
                             *trailer_pos = end;
                             *phase = Phase::Trailer;
                         }
@@ -394,10 +401,18 @@ impl Engine {
                                 c,
                                 options.levels,
                             );
+                            // Masks the walker wrote at or after the stopping
+                            // point belong to nothing: clear them.
+                            let from = ((c - base) as usize).min(w.len());
+                            for m in masks.iter_mut() {
+                                if let Some(tail) = m.get_mut(from..) {
+                                    tail.fill(0);
+                                }
+                            }
                             let at = job.walker.start();
                             report.warnings.push((at, format!("embedded JPEG at offset {at} (after EOI) not fully encrypted: {e}")));
                             report.images.push(job.report(c, Some(e.to_string())));
-                            spans.push((at, job.spans()));
+                            spans.push((at, job.spans(c)));
                             *trailer_pos = c;
                             *phase = Phase::Trailer;
                         }

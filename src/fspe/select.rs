@@ -41,13 +41,19 @@ pub(crate) struct Selector {
     scan_mcus_x: u32,
     scan_mcus: u32,
     restart_interval: u32,
-    /// Region mode: the restart interval being decoded (0-based).
+    /// Region mode: the restart interval `dc_from` was computed for
+    /// (`u32::MAX` = none yet).
     interval: u32,
-    /// Region mode, per frame component: blocks of it seen so far in the
-    /// current interval, and the coding-order index within the interval from
-    /// which every later block is selected (DC may be encrypted from there).
-    seen: [u32; 4],
+    /// Region mode, per frame component: the coding-order index within the
+    /// interval from which every later block is selected (DC may be
+    /// encrypted from there).
     dc_from: [u32; 4],
+    /// Region mode, per frame component: (H, V) blocks per MCU in this scan.
+    comp_hv: [(u32, u32); 4],
+    /// Region mode, per frame component: highest block sequence number of
+    /// this scan already counted in `dc_kept_for_region` (re-decoding an MCU
+    /// after a resumption must not count it twice).
+    dc_counted: [i64; 4],
     /// Highest absolute offset already counted in `stats` (resumption guard).
     counted_to: u64,
     pub(crate) stats: BitStats,
@@ -81,9 +87,10 @@ impl Selector {
             scan_mcus_x: 0,
             scan_mcus: 0,
             restart_interval: 0,
-            interval: 0,
-            seen: [0; 4],
+            interval: u32::MAX,
             dc_from: [0; 4],
+            comp_hv: [(1, 1); 4],
+            dc_counted: [-1; 4],
             counted_to: 0,
             stats: BitStats::default(),
             spans: Vec::new(),
@@ -99,7 +106,6 @@ impl Selector {
     /// the interval and stops at the first unselected block of each
     /// component: no memory, and usually a single MCU.
     fn start_interval(&mut self) {
-        self.seen = [0; 4];
         self.dc_from = [0; 4];
         let Some(frame) = self.frame.as_ref() else {
             return;
@@ -248,30 +254,47 @@ impl<F: FnMut(u8, u64, &mut [u8], [&mut [u8]; 3]) -> Result<()>> Visitor for Sel
             s.scan_mcus = frame.mcus_x * frame.mcus_y;
         }
         s.restart_interval = ri as u32;
-        s.interval = 0;
-        s.start_interval();
-        Ok(())
-    }
-
-    fn restart(&mut self) {
-        let s = &mut *self.sel;
-        if s.region.is_some() {
-            s.interval += 1;
-            s.start_interval();
+        s.interval = u32::MAX;
+        s.dc_counted = [-1; 4];
+        for &(c, h, v) in &s.scan_comps {
+            s.comp_hv[c & 3] = (h, v);
         }
+        Ok(())
     }
 
     #[inline(always)]
     fn block(&mut self, comp: usize, bx: u32, by: u32) {
         let s = &mut *self.sel;
         let (mut sel, mut dc) = (true, true);
-        if s.region.is_some() {
-            if let Some(frame) = &s.frame {
-                sel = s.block_selected(frame, comp, bx, by).unwrap_or(true);
-                let idx = s.seen[comp & 3];
-                s.seen[comp & 3] += 1;
+        if s.region.is_some() && s.frame.is_some() {
+            {
+                sel = s
+                    .frame
+                    .as_ref()
+                    .and_then(|f| s.block_selected(f, comp, bx, by))
+                    .unwrap_or(true);
+                // The block's place in coding order, from its position alone
+                // (the walker may decode an MCU twice when it resumes).
+                let (h, v) = s.comp_hv[comp & 3];
+                let (mcu, j) = if s.scan_comps.len() > 1 {
+                    ((by / v) * s.scan_mcus_x + bx / h, (by % v) * h + bx % h)
+                } else {
+                    (by * s.scan_mcus_x + bx, 0)
+                };
+                let ri = if s.restart_interval == 0 {
+                    s.scan_mcus.max(1)
+                } else {
+                    s.restart_interval
+                };
+                if mcu / ri != s.interval {
+                    s.interval = mcu / ri;
+                    s.start_interval();
+                }
+                let idx = (mcu - s.interval * ri) * h * v + j;
                 dc = idx >= s.dc_from[comp & 3];
-                if sel && !dc && s.table[comp][0] != 0 {
+                let seq = mcu as i64 * (h * v) as i64 + j as i64;
+                if sel && !dc && s.table[comp][0] != 0 && seq > s.dc_counted[comp & 3] {
+                    s.dc_counted[comp & 3] = seq;
                     s.stats.dc_kept_for_region += 1;
                 }
             }
