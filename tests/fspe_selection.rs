@@ -9,6 +9,9 @@ use common::{cipher, corpus_baseline, generated_set, key, Sample};
 use jsec::fspe::{Bands, Cipher, Components, Options, Region, Report, Rule};
 use jsec::jpeg::{decode_coefficients, Coefficients};
 
+/// (name, options, "is coefficient (component, k) selected?").
+type SelectionCase = (&'static str, Options, fn(usize, usize) -> bool);
+
 /// Natural index -> zigzag index.
 fn zz_of_natural() -> [usize; 64] {
     let mut out = [0; 64];
@@ -382,7 +385,7 @@ fn components_and_bands_in_coefficient_domain() {
     let zz = zz_of_natural();
     let mut fails = Vec::new();
     for s in inputs(300_000) {
-        let cases: [(&str, Options, fn(usize, usize) -> bool); 4] = [
+        let cases: [SelectionCase; 4] = [
             (
                 "luma",
                 Options {

@@ -127,7 +127,7 @@ fn stream_state_errors() {
     d.write(&data[..10]).unwrap();
     assert!(d.seed().is_none());
     // Truncated input: finish fails with Malformed, then the stream is dead.
-    let e = d.finish().err().expect("truncated");
+    let e = d.finish().expect_err("truncated");
     assert_eq!(e.kind(), ErrorKind::Malformed, "{e}");
     assert_eq!(
         d.write(&data[10..]).unwrap_err().kind(),
@@ -146,7 +146,7 @@ fn stream_state_errors() {
     let mut bad = data.clone();
     bad[2] = 0x00; // no marker after SOI
     let mut s = c.stream(Direction::Encrypt, Some(seed)).unwrap();
-    let e = s.write(&bad).err().expect("malformed");
+    let e = s.write(&bad).expect_err("malformed");
     assert_eq!(e.kind(), ErrorKind::Malformed);
     assert_eq!(s.write(&[]).unwrap_err().kind(), ErrorKind::InvalidState);
     // Not a JPEG at all.
