@@ -1,19 +1,20 @@
 //! Tests of the C ABI, driven through the exported functions exactly as a C
 //! caller would use them (raw pointers, out-parameters, status codes).
+#![allow(unsafe_code)]
 
 use std::ffi::{c_char, c_int, CStr};
 use std::mem::{offset_of, size_of};
 use std::ptr;
 
-use super::boundary::{
+use jsec::ffi::boundary::{
     boundary, jsec_last_error, jsec_last_error_offset, jsec_status, jsec_status::*, jsec_status_str,
 };
-use super::cipher::*;
-use super::key::*;
-use super::options::*;
-use super::report::*;
-use super::stream::*;
-use crate::{Error, ErrorKind};
+use jsec::ffi::cipher::*;
+use jsec::ffi::key::*;
+use jsec::ffi::options::*;
+use jsec::ffi::report::*;
+use jsec::ffi::stream::*;
+use jsec::{Error, ErrorKind};
 
 // ---------------------------------------------------------------------------
 // Helpers
@@ -282,7 +283,7 @@ fn last_error_is_set_cleared_and_carries_the_offset() {
 fn panics_are_caught_at_the_boundary() {
     // The same wrapper every exported function uses, around a body that
     // panics, for each kind of return value.
-    let st: jsec_status = boundary("jsec_test_panic", || -> crate::Result<()> {
+    let st: jsec_status = boundary("jsec_test_panic", || -> jsec::Result<()> {
         panic!("deliberate test panic")
     });
     assert_eq!(st, JSEC_ERR_PANIC);
@@ -292,7 +293,7 @@ fn panics_are_caught_at_the_boundary() {
     );
     assert_eq!(last_offset(), None);
 
-    let formatted: jsec_status = boundary("jsec_test_panic", || -> crate::Result<()> {
+    let formatted: jsec_status = boundary("jsec_test_panic", || -> jsec::Result<()> {
         panic!("formatted {}", 42)
     });
     assert_eq!(formatted, JSEC_ERR_PANIC);
@@ -834,7 +835,7 @@ fn keys_from_hex_generate_and_derive() {
         unsafe { jsec_key_to_hex(k2, buf.as_mut_ptr(), buf.len(), &mut n) },
         JSEC_OK
     );
-    let rust = crate::crypto::Key::from_hex(&hex)
+    let rust = jsec::crypto::Key::from_hex(&hex)
         .expect("hex")
         .derive(2)
         .to_hex();
@@ -950,9 +951,9 @@ fn encrypt_decrypt_round_trip_through_the_c_functions() {
 
     // The result is the same as the Rust API's.
     let mut rust = original.clone();
-    crate::fspe::Cipher::new(
-        crate::crypto::Key::from_bytes(&[0x42; 32]).expect("key"),
-        crate::fspe::Options::default(),
+    jsec::fspe::Cipher::new(
+        jsec::crypto::Key::from_bytes(&[0x42; 32]).expect("key"),
+        jsec::fspe::Options::default(),
     )
     .expect("cipher")
     .encrypt(&mut rust)
@@ -1278,12 +1279,12 @@ fn multi_level_keys_restore_their_bands() {
     }
     // Same as the Rust API's level-1 decryption.
     let mut rust = enc.clone();
-    let rk0 = crate::crypto::Key::from_bytes(&[0x11; 32]).expect("key");
-    let opts = crate::fspe::Options {
+    let rk0 = jsec::crypto::Key::from_bytes(&[0x11; 32]).expect("key");
+    let opts = jsec::fspe::Options {
         levels: true,
         ..Default::default()
     };
-    crate::fspe::Cipher::new(rk0.derive(1), opts)
+    jsec::fspe::Cipher::new(rk0.derive(1), opts)
         .and_then(|c| c.with_key_level(1))
         .and_then(|c| c.decrypt(&mut rust))
         .expect("rust level-1 decrypt");
@@ -1437,13 +1438,13 @@ const HEADER: &str = include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/include/
 
 /// The FFI sources, to find every exported function.
 const SOURCES: [&str; 7] = [
-    include_str!("boundary.rs"),
-    include_str!("version.rs"),
-    include_str!("key.rs"),
-    include_str!("options.rs"),
-    include_str!("cipher.rs"),
-    include_str!("report.rs"),
-    include_str!("stream.rs"),
+    include_str!("../src/ffi/boundary.rs"),
+    include_str!("../src/ffi/version.rs"),
+    include_str!("../src/ffi/key.rs"),
+    include_str!("../src/ffi/options.rs"),
+    include_str!("../src/ffi/cipher.rs"),
+    include_str!("../src/ffi/report.rs"),
+    include_str!("../src/ffi/stream.rs"),
 ];
 
 fn exported_functions() -> Vec<&'static str> {
@@ -1517,10 +1518,11 @@ fn header_constants_match_the_library() {
             .unwrap_or_else(|| panic!("{name} not defined"));
         line[key.len()..].trim().to_owned()
     };
+    let component = |v: &str| v.parse::<u32>().expect("numeric version component");
     let (major, minor, patch) = (
-        super::version::MAJOR,
-        super::version::MINOR,
-        super::version::PATCH,
+        component(env!("CARGO_PKG_VERSION_MAJOR")),
+        component(env!("CARGO_PKG_VERSION_MINOR")),
+        component(env!("CARGO_PKG_VERSION_PATCH")),
     );
     assert_eq!(define("JSEC_VERSION_MAJOR"), major.to_string());
     assert_eq!(define("JSEC_VERSION_MINOR"), minor.to_string());
@@ -1531,7 +1533,7 @@ fn header_constants_match_the_library() {
     );
     assert_eq!(
         define("JSEC_VERSION_NUMBER"),
-        super::version::jsec_version_number().to_string()
+        jsec::ffi::version::jsec_version_number().to_string()
     );
     assert_eq!(
         define("JSEC_VERSION_STRING"),
@@ -1540,7 +1542,7 @@ fn header_constants_match_the_library() {
     assert_eq!(define("JSEC_ABI_VERSION"), "JSEC_VERSION_NUMBER");
     assert!(HEADER.starts_with(&format!("/*\n * jsec {}:", env!("CARGO_PKG_VERSION"))));
     // SAFETY: jsec_version returns a static NUL-terminated string.
-    let v = unsafe { CStr::from_ptr(super::version::jsec_version()) };
+    let v = unsafe { CStr::from_ptr(jsec::ffi::version::jsec_version()) };
     assert_eq!(v.to_str(), Ok(env!("CARGO_PKG_VERSION")));
 
     assert_eq!(define("JSEC_FSPE_BAND_DC"), JSEC_FSPE_BAND_DC.to_string());
@@ -1657,7 +1659,7 @@ fn every_exported_body_runs_inside_the_panic_boundary() {
 
 #[test]
 fn caller_structs_list_every_field() {
-    use super::boundary::SizedStruct;
+    use jsec::ffi::boundary::SizedStruct;
     // The fields after struct_size are listed in order, end to end with only
     // alignment padding between them, and the last one ends the struct.
     fn check<T: SizedStruct>(fields: usize) {
