@@ -221,6 +221,32 @@ fn nested_segment(
     Ok(())
 }
 
+/// Explain, once per file, that region mode left DC values in clear.
+fn dc_kept_warning(r: &ImageReport) -> String {
+    let n = r.stats.dc_kept_for_region;
+    if r.restart_interval == 1 {
+        let hmax = r.sampling.iter().map(|c| c.1).max().unwrap_or(1) as u32;
+        let vmax = r.sampling.iter().map(|c| c.2).max().unwrap_or(1) as u32;
+        return format!(
+            "region: the DC (average colour) of {n} blocks on the region's border stays in \
+             clear, because their MCU also covers pixels outside the region; align the region \
+             to the {}x{}-pixel MCU grid to avoid it (docs/fspe.md, section 3)",
+            8 * hmax,
+            8 * vmax
+        );
+    }
+    let interval = match r.restart_interval {
+        0 => "has no restart markers".to_string(),
+        ri => format!("has a restart marker only every {ri} MCUs"),
+    };
+    format!(
+        "region: the DC (average colour) of {n} selected blocks stays in clear, because \
+         changing it would change blocks outside the region and the file {interval}; the \
+         region shows a mosaic of 8x8-pixel average colours. Add a restart marker after every \
+         MCU first (losslessly: jpegtran -restart 1B) to hide it (docs/fspe.md, section 3)"
+    )
+}
+
 impl Engine {
     pub(crate) fn new(options: &Options, mode: Mode) -> Engine {
         let mode = match mode {
@@ -379,6 +405,9 @@ impl Engine {
                                 options.levels,
                             );
                             let r = job.report(end, None);
+                            if primary && r.stats.dc_kept_for_region > 0 {
+                                report.warnings.push((0, dc_kept_warning(&r)));
+                            }
                             if primary {
                                 report.images.insert(0, r);
                             } else {

@@ -3,6 +3,11 @@
 use super::*;
 
 fn test_jpeg(w: u16, h: u16, sampling: jpeg_encoder::SamplingFactor) -> Vec<u8> {
+    test_jpeg_rst(w, h, sampling, 0)
+}
+
+/// A test JPEG with a restart marker every `restart` MCUs (0 = none).
+fn test_jpeg_rst(w: u16, h: u16, sampling: jpeg_encoder::SamplingFactor, restart: u16) -> Vec<u8> {
     let mut px = Vec::with_capacity(w as usize * h as usize * 3);
     let mut s = 0x1234_5678u32;
     for y in 0..h as u32 {
@@ -21,6 +26,9 @@ fn test_jpeg(w: u16, h: u16, sampling: jpeg_encoder::SamplingFactor) -> Vec<u8> 
     let mut out = Vec::new();
     let mut enc = jpeg_encoder::Encoder::new(&mut out, 85);
     enc.set_sampling_factor(sampling);
+    if restart > 0 {
+        enc.set_restart_interval(restart);
+    }
     enc.encode(&px, w, h, jpeg_encoder::ColorType::Rgb).unwrap();
     out
 }
@@ -163,4 +171,56 @@ fn error_leaves_buffer_untouched() {
     assert_eq!(e.kind(), ErrorKind::Malformed);
     assert!(e.message().contains("truncated"), "{e}");
     assert_eq!(cut, before);
+}
+
+#[test]
+fn region_warns_when_dc_stays_in_clear_and_says_how_to_avoid_it() {
+    let region = |x, y, w, h| Options {
+        region: Some(Region {
+            x,
+            y,
+            w,
+            h,
+            outside: false,
+        }),
+        ..Default::default()
+    };
+    // No restart markers: the DC of almost the whole region stays in clear.
+    let mut j = test_jpeg(128, 96, jpeg_encoder::SamplingFactor::R_4_2_0);
+    let r = Cipher::new(key(), region(16, 16, 64, 48))
+        .unwrap()
+        .encrypt(&mut j)
+        .unwrap();
+    assert!(r.images[0].stats.dc_kept_for_region > 0);
+    assert!(
+        r.warnings
+            .iter()
+            .any(|(_, w)| w.contains("jpegtran -restart 1B")),
+        "{:?}",
+        r.warnings
+    );
+    // A marker after every MCU and a region on the 16x16 MCU grid: every DC is
+    // encrypted, no warning.
+    let mut j = test_jpeg_rst(128, 96, jpeg_encoder::SamplingFactor::R_4_2_0, 1);
+    let r = Cipher::new(key(), region(16, 16, 64, 48))
+        .unwrap()
+        .encrypt(&mut j)
+        .unwrap();
+    assert_eq!(r.images[0].restart_interval, 1);
+    assert_eq!(r.images[0].stats.dc_kept_for_region, 0);
+    assert!(r.warnings.is_empty(), "{:?}", r.warnings);
+    // Off the grid: only the border blocks keep their DC, and the warning says so.
+    let mut j = test_jpeg_rst(128, 96, jpeg_encoder::SamplingFactor::R_4_2_0, 1);
+    let r = Cipher::new(key(), region(20, 16, 64, 48))
+        .unwrap()
+        .encrypt(&mut j)
+        .unwrap();
+    assert!(r.images[0].stats.dc_kept_for_region > 0);
+    assert!(
+        r.warnings
+            .iter()
+            .any(|(_, w)| w.contains("16x16-pixel MCU grid")),
+        "{:?}",
+        r.warnings
+    );
 }
