@@ -26,6 +26,23 @@ pub(crate) enum Mode {
 
 const DIGEST_LABEL: &[u8] = b"jsec/fspe/v1/digest";
 
+impl Mode {
+    /// Digest mode, the hash primed with the format's label.
+    pub(crate) fn digest() -> Mode {
+        let mut h = Sha256::new();
+        h.update(DIGEST_LABEL);
+        Mode::Digest(h)
+    }
+
+    /// The cipher factory in cipher mode.
+    fn factory(&self) -> Option<&CipherFactory> {
+        match self {
+            Mode::Cipher(f) => Some(f),
+            Mode::Digest(_) => None,
+        }
+    }
+}
+
 /// Embedded images inside embedded images are followed this deep.
 const MAX_DEPTH: u8 = 3;
 
@@ -249,18 +266,7 @@ fn dc_kept_warning(r: &ImageReport) -> String {
 
 impl Engine {
     pub(crate) fn new(options: &Options, mode: Mode) -> Engine {
-        let mode = match mode {
-            Mode::Digest(_) => {
-                let mut h = Sha256::new();
-                h.update(DIGEST_LABEL);
-                Mode::Digest(h)
-            }
-            m => m,
-        };
-        let cipher = match &mode {
-            Mode::Cipher(f) => Some(f),
-            Mode::Digest(_) => None,
-        };
+        let cipher = mode.factory();
         let job = Job::new(options, 0, Location::Primary, cipher);
         Engine {
             options: options.clone(),
@@ -356,10 +362,7 @@ impl Engine {
                 Phase::Image(job) => {
                     let mut nested = Collected::default();
                     let result = {
-                        let cipher = match &*mode {
-                            Mode::Cipher(f) => Some(f),
-                            Mode::Digest(_) => None,
-                        };
+                        let cipher = mode.factory();
                         let opts = &*options;
                         let [m0, m1, m2] = &mut masks;
                         let mut visit = SelectVisit {
@@ -377,7 +380,7 @@ impl Engine {
                     report.warnings.extend(nested.warnings);
                     spans.extend(nested.spans);
                     let primary = job.location == Location::Primary;
-                    match result {
+                    let (end, problem) = match result {
                         Ok(Progress::NeedMore) => {
                             let c = job.walker.committed();
                             Self::release(
@@ -392,60 +395,44 @@ impl Engine {
                             );
                             return Ok(*done);
                         }
-                        Ok(Progress::Done) => {
-                            let end = job.walker.end();
-                            Self::release(
-                                mode,
-                                Some(job),
-                                w,
-                                &masks,
-                                base,
-                                done,
-                                end,
-                                options.levels,
-                            );
-                            let r = job.report(end, None);
-                            if primary && r.stats.dc_kept_for_region > 0 {
-                                report.warnings.push((0, dc_kept_warning(&r)));
-                            }
-                            if primary {
-                                report.images.insert(0, r);
-                            } else {
-                                report.images.push(r);
-                            }
-                            spans.push((job.walker.start(), job.spans(end)));
-                            *trailer_pos = end;
-                            *phase = Phase::Trailer;
-                        }
+                        Ok(Progress::Done) => (job.walker.end(), None),
                         Err(e) if primary => return Err(e),
-                        Err(e) => {
-                            let c = job.walker.committed().max(job.walker.start() + 1);
-                            Self::release(
-                                mode,
-                                Some(job),
-                                w,
-                                &masks,
-                                base,
-                                done,
-                                c,
-                                options.levels,
-                            );
-                            // Masks the walker wrote at or after the stopping
-                            // point belong to nothing: clear them.
-                            let from = ((c - base) as usize).min(w.len());
-                            for m in masks.iter_mut() {
-                                if let Some(tail) = m.get_mut(from..) {
-                                    tail.fill(0);
-                                }
+                        // An embedded image after EOI that cannot be parsed to
+                        // its end is processed up to where parsing stopped.
+                        Err(e) => (job.walker.committed().max(job.walker.start() + 1), Some(e)),
+                    };
+                    Self::release(mode, Some(job), w, &masks, base, done, end, options.levels);
+                    let at = job.walker.start();
+                    if problem.is_some() {
+                        // Masks the walker wrote at or after the stopping
+                        // point belong to nothing: clear them.
+                        let from = ((end - base) as usize).min(w.len());
+                        for m in masks.iter_mut() {
+                            if let Some(tail) = m.get_mut(from..) {
+                                tail.fill(0);
                             }
-                            let at = job.walker.start();
-                            report.warnings.push((at, format!("embedded JPEG at offset {at} (after EOI) not fully encrypted: {e}")));
-                            report.images.push(job.report(c, Some(e.to_string())));
-                            spans.push((at, job.spans(c)));
-                            *trailer_pos = c;
-                            *phase = Phase::Trailer;
                         }
                     }
+                    let r = job.report(end, problem.as_ref().map(|e| e.to_string()));
+                    if let Some(e) = &problem {
+                        report.warnings.push((
+                            at,
+                            format!(
+                                "embedded JPEG at offset {at} (after EOI) not fully encrypted: {e}"
+                            ),
+                        ));
+                    }
+                    if primary && r.stats.dc_kept_for_region > 0 {
+                        report.warnings.push((0, dc_kept_warning(&r)));
+                    }
+                    if primary {
+                        report.images.insert(0, r);
+                    } else {
+                        report.images.push(r);
+                    }
+                    spans.push((at, job.spans(end)));
+                    *trailer_pos = end;
+                    *phase = Phase::Trailer;
                 }
                 Phase::Trailer => {
                     let from = (*trailer_pos - base) as usize;
@@ -454,10 +441,7 @@ impl Engine {
                             let at = base + p as u64;
                             report.trailing_bytes += at - *done;
                             Self::release(mode, None, w, &masks, base, done, at, options.levels);
-                            let cipher = match &*mode {
-                                Mode::Cipher(f) => Some(f),
-                                Mode::Digest(_) => None,
-                            };
+                            let cipher = mode.factory();
                             *phase = Phase::Image(Box::new(Job::new(
                                 options,
                                 at,

@@ -362,15 +362,12 @@ impl Cipher {
         self.check_direction(dir)?;
         // Pass 1 parses everything, finds the masks and the digest; nothing
         // is written, so an error leaves `buf` untouched.
-        let mut masks = [
-            vec![0u8; buf.len()],
-            vec![0u8; buf.len()],
-            vec![0u8; buf.len()],
-        ];
-        let mut engine = Engine::new(&self.options, Mode::Digest(Default::default()));
-        let [m0, m1, m2] = &mut masks;
-        engine.advance(buf, [m0, m1, m2], 0, true)?;
-        let (digest, report, spans) = engine.finish_digest()?;
+        let DigestPass {
+            digest,
+            report,
+            spans,
+            masks,
+        } = digest_pass(&self.options, buf)?;
         let seed = self.caller_seed().unwrap_or(digest);
         // Pass 2 applies the keystreams where pass 1 put masks.
         for (image_offset, ranges) in spans {
@@ -392,7 +389,7 @@ impl Cipher {
     /// invariant bytes): write the whole file, then [`Stream::finish`] and
     /// [`Stream::seed`]. Its output is the input, unchanged.
     pub fn digest_stream(&self) -> Stream {
-        Stream::new(Engine::new(&self.options, Mode::Digest(Default::default())))
+        Stream::new(Engine::new(&self.options, Mode::digest()))
     }
 
     /// A bounded-memory stream that encrypts or decrypts: its output is the
@@ -493,16 +490,33 @@ mod tests;
 /// Parse a JPEG (and its embedded JPEGs) and report structure and
 /// additional-bit statistics, changing nothing.
 pub fn inspect(data: &[u8]) -> Result<Report> {
+    // The walker's segment callback may write (cipher mode); a digest pass
+    // does not, but needs the same mutable window, hence the copy.
     let mut buf = data.to_vec();
-    let options = Options::default();
-    let mut masks = [
-        vec![0u8; buf.len()],
-        vec![0u8; buf.len()],
-        vec![0u8; buf.len()],
-    ];
-    let mut engine = Engine::new(&options, Mode::Digest(Default::default()));
+    Ok(digest_pass(&Options::default(), &mut buf)?.report)
+}
+
+/// What the first (read-only) pass over a whole file yields.
+struct DigestPass {
+    digest: Seed,
+    report: Report,
+    spans: engine::Spans,
+    masks: [Vec<u8>; 3],
+}
+
+/// Parse the whole file in `buf` (not modified): the digest of its
+/// invariant bytes, the report, and where and which bits to encrypt.
+fn digest_pass(options: &Options, buf: &mut [u8]) -> Result<DigestPass> {
+    let n = buf.len();
+    let mut masks = [vec![0u8; n], vec![0u8; n], vec![0u8; n]];
+    let mut engine = Engine::new(options, Mode::digest());
     let [m0, m1, m2] = &mut masks;
-    engine.advance(&mut buf, [m0, m1, m2], 0, true)?;
-    let (_, report, _) = engine.finish_digest()?;
-    Ok(report)
+    engine.advance(buf, [m0, m1, m2], 0, true)?;
+    let (digest, report, spans) = engine.finish_digest()?;
+    Ok(DigestPass {
+        digest,
+        report,
+        spans,
+        masks,
+    })
 }

@@ -185,42 +185,26 @@ fn region_warns_when_dc_stays_in_clear_and_says_how_to_avoid_it() {
         }),
         ..Default::default()
     };
+    let encrypt = |restart: u16, x: u32| {
+        let mut j = test_jpeg_rst(128, 96, jpeg_encoder::SamplingFactor::R_4_2_0, restart);
+        Cipher::new(key(), region(x, 16, 64, 48))
+            .unwrap()
+            .encrypt(&mut j)
+            .unwrap()
+    };
+    let warned = |r: &Report, text: &str| r.warnings.iter().any(|(_, w)| w.contains(text));
     // No restart markers: the DC of almost the whole region stays in clear.
-    let mut j = test_jpeg(128, 96, jpeg_encoder::SamplingFactor::R_4_2_0);
-    let r = Cipher::new(key(), region(16, 16, 64, 48))
-        .unwrap()
-        .encrypt(&mut j)
-        .unwrap();
+    let r = encrypt(0, 16);
     assert!(r.images[0].stats.dc_kept_for_region > 0);
-    assert!(
-        r.warnings
-            .iter()
-            .any(|(_, w)| w.contains("jpegtran -restart 1B")),
-        "{:?}",
-        r.warnings
-    );
+    assert!(warned(&r, "jpegtran -restart 1B"), "{:?}", r.warnings);
     // A marker after every MCU and a region on the 16x16 MCU grid: every DC is
     // encrypted, no warning.
-    let mut j = test_jpeg_rst(128, 96, jpeg_encoder::SamplingFactor::R_4_2_0, 1);
-    let r = Cipher::new(key(), region(16, 16, 64, 48))
-        .unwrap()
-        .encrypt(&mut j)
-        .unwrap();
+    let r = encrypt(1, 16);
     assert_eq!(r.images[0].restart_interval, 1);
     assert_eq!(r.images[0].stats.dc_kept_for_region, 0);
     assert!(r.warnings.is_empty(), "{:?}", r.warnings);
     // Off the grid: only the border blocks keep their DC, and the warning says so.
-    let mut j = test_jpeg_rst(128, 96, jpeg_encoder::SamplingFactor::R_4_2_0, 1);
-    let r = Cipher::new(key(), region(20, 16, 64, 48))
-        .unwrap()
-        .encrypt(&mut j)
-        .unwrap();
+    let r = encrypt(1, 20);
     assert!(r.images[0].stats.dc_kept_for_region > 0);
-    assert!(
-        r.warnings
-            .iter()
-            .any(|(_, w)| w.contains("16x16-pixel MCU grid")),
-        "{:?}",
-        r.warnings
-    );
+    assert!(warned(&r, "16x16-pixel MCU grid"), "{:?}", r.warnings);
 }

@@ -618,21 +618,19 @@ enum Stop {
     Bad(&'static str),
 }
 
-/// Report one completely consumed data byte `d` (relative to the segment).
-/// (Hot path: the arguments stay in registers rather than in a struct.)
+/// Report the data byte in lane `j` of the accumulators (the `j`-th byte
+/// after `acc_base`); `consumed_mask` marks its consumed bits (the rest is
+/// padding).
 #[inline(always)]
-#[allow(clippy::too_many_arguments)]
-fn report<V: Visitor>(
-    c: &Cursor,
-    d: u64,
-    a: u8,
-    s: [u8; 3],
-    consumed_mask: u8,
-    w: &[u8],
-    base: u64,
-    v: &mut V,
-) {
-    let idx = (c.bits.offset_of(d) - base) as usize;
+fn report_lane<V: Visitor>(c: &Cursor, j: u32, consumed_mask: u8, w: &[u8], base: u64, v: &mut V) {
+    let sh = 56 - 8 * j;
+    let a = (c.acc_a >> sh) as u8;
+    let s = [
+        (c.acc_s[1] >> sh) as u8,
+        (c.acc_s[2] >> sh) as u8,
+        (c.acc_s[3] >> sh) as u8,
+    ];
+    let idx = (c.bits.offset_of((c.acc_base >> 3) + j as u64) - base) as usize;
     v.byte(idx, w[idx], consumed_mask & !a, a, &s);
 }
 
@@ -641,21 +639,19 @@ fn report<V: Visitor>(
 fn flush_word<V: Visitor>(c: &mut Cursor, w: &[u8], base: u64, v: &mut V) {
     let d0 = c.acc_base >> 3;
     let o0 = c.bits.offset_of(d0);
-    let a = (c.acc_a >> 32) as u32;
-    let s = [
-        (c.acc_s[1] >> 32) as u32,
-        (c.acc_s[2] >> 32) as u32,
-        (c.acc_s[3] >> 32) as u32,
-    ];
     if c.bits.offset_of(d0 + 3) == o0 + 3 {
         let i = (o0 - base) as usize;
         let value = u32::from_be_bytes([w[i], w[i + 1], w[i + 2], w[i + 3]]);
-        v.word(i, value, a, &s);
+        let s = [
+            (c.acc_s[1] >> 32) as u32,
+            (c.acc_s[2] >> 32) as u32,
+            (c.acc_s[3] >> 32) as u32,
+        ];
+        v.word(i, value, (c.acc_a >> 32) as u32, &s);
     } else {
-        for j in 0..4u32 {
-            let sh = 24 - 8 * j;
-            let sb = [(s[0] >> sh) as u8, (s[1] >> sh) as u8, (s[2] >> sh) as u8];
-            report(c, d0 + j as u64, (a >> sh) as u8, sb, 0xFF, w, base, v);
+        // A stuffed zero lies between these bytes: report them one by one.
+        for j in 0..4 {
+            report_lane(c, j, 0xFF, w, base, v);
         }
     }
     c.acc_a <<= 32;
@@ -666,32 +662,15 @@ fn flush_word<V: Visitor>(c: &mut Cursor, w: &[u8], base: u64, v: &mut V) {
 }
 
 /// At the end of an entropy-coded segment: report every byte holding a
-/// consumed bit (the rest of the last byte is padding).
+/// consumed bit (the rest of the last byte is padding). `maybe_flush` ran
+/// after the last symbol, so fewer than 32 bits are pending.
 fn flush_partial<V: Visitor>(c: &mut Cursor, w: &[u8], base: u64, v: &mut V) {
-    while c.bits.consumed() >= c.acc_base + 32 {
-        flush_word(c, w, base, v);
-    }
+    debug_assert!(c.bits.consumed() < c.acc_base + 32 || c.acc_n == 0);
     let mut j = 0u32;
     while c.acc_base + 8 * (j as u64) < c.bits.consumed() {
         let left = c.bits.consumed() - (c.acc_base + 8 * (j as u64));
         let consumed_mask = if left >= 8 { 0xFF } else { !(0xFFu8 >> left) };
-        let sh = 56 - 8 * j;
-        let a = (c.acc_a >> sh) as u8;
-        let s = [
-            (c.acc_s[1] >> sh) as u8,
-            (c.acc_s[2] >> sh) as u8,
-            (c.acc_s[3] >> sh) as u8,
-        ];
-        report(
-            c,
-            (c.acc_base >> 3) + j as u64,
-            a,
-            s,
-            consumed_mask,
-            w,
-            base,
-            v,
-        );
+        report_lane(c, j, consumed_mask, w, base, v);
         j += 1;
     }
     c.acc_base += 8 * j as u64;
