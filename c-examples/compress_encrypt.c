@@ -11,6 +11,7 @@
  * Error handling follows libjpeg's example.c: error_exit longjmps back here.
  * jsec failures reach error_exit only after the jsec call has returned, so no
  * longjmp ever crosses the Rust library. */
+#define _POSIX_C_SOURCE 200809L /* stat() in remove_partial.h */
 #include <setjmp.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,6 +20,7 @@
 #include <jpeglib.h>
 
 #include "jsec.h"
+#include "remove_partial.h"
 #include "jsec_libjpeg.h"
 
 typedef struct {
@@ -57,6 +59,7 @@ static int read_ppm(const char *path, image *img) {
     if (img->rgb == NULL || fread(img->rgb, 1, n, f) != n) {
         fprintf(stderr, "%s: truncated PPM\n", path);
         free(img->rgb);
+        img->rgb = NULL; /* the caller frees it too */
         fclose(f);
         return -1;
     }
@@ -163,8 +166,17 @@ int main(int argc, char **argv) {
     }
     rc = 0;
 done:
-    if (out != NULL && fclose(out) != 0) rc = 1;
-    if (plain != NULL && fclose(plain) != 0) rc = 1;
+    if (out != NULL && fclose(out) != 0) {
+        perror(argv[3]);
+        rc = 1;
+    }
+    if (plain != NULL && fclose(plain) != 0) {
+        perror(argv[4]);
+        rc = 1;
+    }
+    /* Never leave a partial or unchecked output behind. */
+    if (rc != 0 && out != NULL) remove_partial(argv[3]);
+    if (rc != 0 && plain != NULL) remove_partial(argv[4]);
     free(img.rgb);
     jsec_fspe_cipher_free(cipher);
     jsec_fspe_options_free(options);

@@ -7,6 +7,7 @@
  * parses it; the pixels are written to OUT.ppm. With PLAIN.jpg the plain file
  * is decoded too, through libjpeg's own jpeg_stdio_src, and the two pixel
  * buffers must be identical. */
+#define _POSIX_C_SOURCE 200809L /* stat() in remove_partial.h */
 #include <setjmp.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,6 +16,7 @@
 #include <jpeglib.h>
 
 #include "jsec.h"
+#include "remove_partial.h"
 #include "jsec_libjpeg.h"
 
 typedef struct {
@@ -87,7 +89,10 @@ static int write_pnm(const char *path, const image *img) {
             img->height);
     ok = fwrite(img->pixels, 1, n, f) == n;
     if (fclose(f) != 0) ok = 0;
-    if (!ok) perror(path);
+    if (!ok) {
+        perror(path);
+        remove_partial(path); /* no partial output */
+    }
     return ok ? 0 : -1;
 }
 

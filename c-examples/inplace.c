@@ -7,11 +7,13 @@
  * written to OUT.jpg. The program then undoes the operation on a copy and
  * checks that it gives the input back byte for byte. NONCEHEX (32 hex digits)
  * selects a caller nonce instead of the default one derived from the file. */
+#define _POSIX_C_SOURCE 200809L /* stat() in remove_partial.h */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "jsec.h"
+#include "remove_partial.h"
 
 static unsigned char *read_file(const char *path, size_t *len) {
     FILE *f = fopen(path, "rb");
@@ -104,9 +106,18 @@ int main(int argc, char **argv) {
     print_report(report);
 
     out = fopen(argv[4], "wb");
-    if (out == NULL || fwrite(buf, 1, len, out) != len || fclose(out) != 0) {
+    if (out == NULL) {
         perror(argv[4]);
         goto done;
+    }
+    {
+        int written = fwrite(buf, 1, len, out) == len;
+        if (fclose(out) != 0) written = 0;
+        if (!written) {
+            perror(argv[4]);
+            remove_partial(argv[4]);
+            goto done;
+        }
     }
 
     /* Undo it on the result and compare with the input. */

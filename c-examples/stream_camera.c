@@ -13,11 +13,13 @@
  * With NONCEHEX (32 hex digits) the seed comes from the caller nonce and one
  * pass suffices: the camera encrypts while it produces the file (it must
  * store the nonce with the image, and never reuse it with the same key). */
+#define _POSIX_C_SOURCE 200809L /* stat() in remove_partial.h */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "jsec.h"
+#include "remove_partial.h"
 
 /* The camera's sensor: hands out the file in fixed-size chunks. */
 typedef struct {
@@ -37,7 +39,10 @@ static jsec_status drain(jsec_fspe_stream *stream, FILE *out, size_t *written) {
         jsec_status st = jsec_fspe_stream_read(stream, buf, sizeof buf, &n);
         if (st != JSEC_OK) return st;
         if (n == 0) return JSEC_OK;
-        if (out != NULL && fwrite(buf, 1, n, out) != n) return JSEC_ERR_IO;
+        if (out != NULL && fwrite(buf, 1, n, out) != n) {
+            perror("stream_camera: writing the output");
+            return JSEC_ERR_IO;
+        }
         *written += n;
     }
 }
@@ -48,14 +53,20 @@ static jsec_status run_pass(jsec_fspe_stream *stream, sensor *s, FILE *out, size
     unsigned char *chunk = malloc(s->chunk);
     jsec_status st = JSEC_OK;
     size_t n;
-    if (chunk == NULL) return JSEC_ERR_INTERNAL;
+    if (chunk == NULL) {
+        perror("stream_camera: chunk buffer");
+        return JSEC_ERR_INTERNAL;
+    }
     rewind(s->f);
     while (st == JSEC_OK && (n = sensor_next(s, chunk)) > 0) {
         st = jsec_fspe_stream_write(stream, chunk, n);
         if (st == JSEC_OK) st = drain(stream, out, written);
     }
     free(chunk);
-    if (st == JSEC_OK && ferror(s->f)) st = JSEC_ERR_IO;
+    if (st == JSEC_OK && ferror(s->f)) {
+        perror("stream_camera: reading the input");
+        st = JSEC_ERR_IO;
+    }
     if (st == JSEC_OK) st = jsec_fspe_stream_finish(stream, NULL);
     if (st == JSEC_OK) st = drain(stream, out, written);
     return st;
@@ -100,9 +111,13 @@ int main(int argc, char **argv) {
         (st = jsec_fspe_cipher_new(key, options, 0, &cipher)) != JSEC_OK)
         goto jsec_failed;
     s.f = fopen(argv[2], "rb");
+    if (s.f == NULL) {
+        perror(argv[2]);
+        goto done;
+    }
     out = fopen(argv[3], "wb");
-    if (s.f == NULL || out == NULL) {
-        perror(s.f == NULL ? argv[2] : argv[3]);
+    if (out == NULL) {
+        perror(argv[3]);
         goto done;
     }
 
@@ -131,10 +146,18 @@ int main(int argc, char **argv) {
     goto done;
 
 jsec_failed:
-    fprintf(stderr, "stream_camera: %s: %s\n", jsec_status_str((int)st), jsec_last_error());
+    /* A C-side failure (I/O, memory) was already reported with perror and
+     * left no jsec message. */
+    if (jsec_last_error()[0] != '\0')
+        fprintf(stderr, "stream_camera: %s: %s\n", jsec_status_str((int)st), jsec_last_error());
 done:
     if (s.f != NULL) fclose(s.f);
-    if (out != NULL && fclose(out) != 0) rc = 1;
+    if (out != NULL && fclose(out) != 0) {
+        perror(argv[3]);
+        rc = 1;
+    }
+    /* An encrypted file that stopped half-way is useless: remove it. */
+    if (rc != 0 && out != NULL) remove_partial(argv[3]);
     jsec_fspe_stream_free(digest);
     jsec_fspe_stream_free(enc);
     jsec_fspe_cipher_free(cipher);

@@ -59,12 +59,10 @@ static void one_file(const jsec_fspe_cipher *c, const char *path, const char *na
         }
         CHECK_OK(jsec_fspe_cipher_decrypt(c, buf, len, NULL));
         CHECK_MSG(memcmp(buf, orig, len) == 0, "%s: decryption did not restore the file", name);
-        check_count++;
         counts[0]++;
         printf("  round trip  %-40s %9zu bytes\n", name, len);
     } else {
         CHECK_MSG(memcmp(buf, orig, len) == 0, "%s: failed encryption changed the buffer", name);
-        check_count++;
         if (expect_unsupported) {
             CHECK_MSG(st == JSEC_ERR_UNSUPPORTED, "%s: %s (%s), expected JSEC_ERR_UNSUPPORTED",
                       name, jsec_status_str((int)st), jsec_last_error());

@@ -229,9 +229,16 @@ static void check_errors(void) {
     plain = testjpeg_make(&p, &len);
     {
         unsigned char *enc = test_dup(plain, len);
+        int rw, rh, rc;
+        unsigned char *want = testjpeg_decode(plain, len, &rw, &rh, &rc, NULL);
         CHECK_OK(jsec_fspe_cipher_encrypt(c, enc, len, NULL));
         CHECK_EQ_LL(decode(&cinfo, &m, c, enc, len, NULL, &out), 0);
         CHECK_EQ_LL(jsec_jpeg_src_error(&cinfo)->status, JSEC_OK);
+        /* The reused decompressor gives exactly the plain file's pixels. */
+        CHECK(want != NULL);
+        CHECK_EQ_U(out.size, (size_t)rw * (size_t)rh * (size_t)rc);
+        CHECK_MEM_EQ(out.px, want, (size_t)rw * (size_t)rh * (size_t)rc);
+        free(want);
         free(out.px);
         free(enc);
     }
