@@ -284,6 +284,16 @@ fn check_region(s: &Sample, r: Region, rule: Rule, fails: &mut Vec<String>) {
             }
         }
     }
+    // The region applies to the primary image only: embedded images are
+    // encrypted whole.
+    for img in rep.images.iter().skip(1) {
+        if img.problem.is_none() && img.stats.eligible_full > 0 && img.stats.encrypted == 0 {
+            fails.push(format!(
+                "{} {r:?}: embedded image at {} not encrypted",
+                s.name, img.offset
+            ));
+        }
+    }
     if !leaks.is_empty() {
         fails.push(format!(
             "{} {rule:?} {r:?}: unselected blocks changed: {}",

@@ -165,6 +165,11 @@ fn fuzz_bodies_on_seeds() {
     for (name, d) in &seeds {
         // Every seed is a valid file: it must encrypt.
         assert!(jsec::fspe::inspect(d).is_ok(), "seed {name} rejected");
+        let c = jsec::fspe::Cipher::new(common::key(7), Default::default()).unwrap();
+        let mut enc = d.clone();
+        c.encrypt(&mut enc)
+            .unwrap_or_else(|e| panic!("seed {name} does not encrypt: {e}"));
+        assert_ne!(&enc, d, "seed {name}: encryption changed nothing");
         run_all(d);
     }
 }

@@ -516,6 +516,13 @@ fn huge_frame_header_bounded_memory() {
         .env("JSEC_HUGE_FRAME_CHILD", "1")
         .output()
         .unwrap();
+    // The child must really have run (a renamed or filtered-out child would
+    // make libtest exit 0 with "0 passed").
+    assert!(
+        String::from_utf8_lossy(&out.stdout).contains("1 passed"),
+        "the huge_frame_child test did not run:\n{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
     assert!(
         out.status.success(),
         "a {}-byte file declaring a 65535x65535 frame exhausts 1 GB of address space:\n{}{}",

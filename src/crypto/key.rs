@@ -54,9 +54,11 @@ impl Key {
                 (Some(h), Some(l)) => bytes.push(h << 4 | l),
                 _ => {
                     bytes.zeroize();
+                    // 1-based position among the hex digits (whitespace skipped).
+                    let pos = if hi.is_none() { 2 * i + 1 } else { 2 * i + 2 };
                     return Err(Error::new(
                         ErrorKind::BadKey,
-                        format!("bad key: character {} is not a hex digit", 2 * i + 1),
+                        format!("bad key: character {pos} is not a hex digit"),
                     ));
                 }
             }
@@ -149,6 +151,22 @@ mod tests {
         assert_eq!(k.len(), 16);
         assert_eq!(k.to_hex(), "00112233445566778899aabbccddeeff");
         assert_eq!(Key::from_hex(&"ab".repeat(32)).unwrap().len(), 32);
+    }
+
+    #[test]
+    fn bad_hex_names_the_bad_digit() {
+        let mut hex = "00".repeat(16);
+        hex.replace_range(5..6, "x");
+        assert!(Key::from_hex(&hex)
+            .unwrap_err()
+            .message()
+            .contains("character 6 "));
+        hex = "00".repeat(16);
+        hex.replace_range(4..5, "x");
+        assert!(Key::from_hex(&hex)
+            .unwrap_err()
+            .message()
+            .contains("character 5 "));
     }
 
     #[test]

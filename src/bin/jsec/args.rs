@@ -290,7 +290,8 @@ fn parse_nonce(s: &str) -> Result<[u8; 16], String> {
         let lo = hex_digit(b[2 * i + 1]);
         match (hi, lo) {
             (Some(h), Some(l)) => *slot = h << 4 | l,
-            _ => return Err(format!("character {} is not a hex digit", 2 * i + 1)),
+            (None, _) => return Err(format!("character {} is not a hex digit", 2 * i + 1)),
+            (_, None) => return Err(format!("character {} is not a hex digit", 2 * i + 2)),
         }
     }
     Ok(out)

@@ -182,9 +182,10 @@ pub fn run(a: &DemoArgs) -> Result<ExitCode, Failure> {
 
     let (ta, tb, segment, thumb_bits) =
         thumbnail(&report).ok_or_else(|| fail("the EXIF thumbnail was not found".into()))?;
-    let thumb_orig = decode(original.get(ta..tb).unwrap_or_default())
+    let outside = || fail(format!("thumbnail range {ta}..{tb} lies outside the file"));
+    let thumb_orig = decode(original.get(ta..tb).ok_or_else(outside)?)
         .map_err(|e| fail(format!("original thumbnail: {e}")))?;
-    let thumb_enc = decode(encrypted.get(ta..tb).unwrap_or_default())
+    let thumb_enc = decode(encrypted.get(ta..tb).ok_or_else(outside)?)
         .map_err(|e| fail(format!("encrypted thumbnail does not decode: {e}")))?;
     let thumb_psnr = psnr(&thumb_orig, &thumb_enc).map_err(fail)?;
     if thumb_bits == 0 || thumb_psnr.is_infinite() {

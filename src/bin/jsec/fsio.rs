@@ -235,9 +235,8 @@ pub fn expand_inputs(paths: &[PathBuf]) -> Result<(Vec<PathBuf>, bool), Failure>
             for entry in rd {
                 let entry = entry.map_err(|e| Failure::at(p, io_message(&e)))?;
                 let path = entry.path();
-                let is_file =
-                    entry.file_type().map(|t| t.is_file()).unwrap_or(false) || (path.is_file()); // symlinks to files
-                if is_file && is_jpeg_name(&path) {
+                // is_file() follows symlinks, so links to files count too.
+                if path.is_file() && is_jpeg_name(&path) {
                     found.push(path);
                 }
             }

@@ -49,7 +49,8 @@ pub fn run(a: &InfoArgs) -> Result<ExitCode, Failure> {
     }
     let mut failed = false;
     let mut entries = Vec::with_capacity(files.len());
-    for (i, path) in files.iter().enumerate() {
+    let mut printed = false;
+    for path in &files {
         let fi = examine(path);
         if let FileInfo::Failed {
             message, offset, ..
@@ -62,10 +63,11 @@ pub fn run(a: &InfoArgs) -> Result<ExitCode, Failure> {
         if a.json {
             entries.push(file_json(path, &fi));
         } else if let FileInfo::Ok { .. } = fi {
-            if i > 0 {
+            if printed {
                 outln!("");
             }
             out::write(&file_text(path, &fi));
+            printed = true;
         }
     }
     if a.json {
