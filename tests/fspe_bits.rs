@@ -291,12 +291,7 @@ fn run(samples: &[Sample], all_cases: bool) {
         "checked {} files, {images} images, {bits} additional bits",
         samples.len()
     );
-    assert!(
-        fails.is_empty(),
-        "{} failures:\n{}",
-        fails.len(),
-        fails.join("\n")
-    );
+    common::assert_no_failures(&fails);
 }
 
 #[test]

@@ -202,7 +202,7 @@ fn generated_thumbnail_in_app1_and_image_after_eoi() {
     }
     let mut fails = Vec::new();
     assert_eq!(check(&Sample::new("gen/embedded", file), &mut fails), 2);
-    assert!(fails.is_empty(), "{}", fails.join("\n"));
+    common::assert_no_failures(&fails);
 }
 
 #[test]
@@ -296,7 +296,7 @@ fn corpus_named_embedded_images() {
             ));
         }
     }
-    assert!(fails.is_empty(), "{}", fails.join("\n"));
+    common::assert_no_failures(&fails);
 }
 
 #[test]
@@ -307,5 +307,5 @@ fn corpus_all_embedded_images() {
         total += check(&s, &mut fails);
     }
     eprintln!("{total} embedded images checked");
-    assert!(fails.is_empty(), "{}", fails.join("\n"));
+    common::assert_no_failures(&fails);
 }

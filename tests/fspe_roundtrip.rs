@@ -178,12 +178,7 @@ fn run(samples: &[Sample], seed: u64, thorough_below: usize) {
     for s in samples {
         fails.extend(check(s, djpeg, &mut rng, s.data.len() <= thorough_below));
     }
-    assert!(
-        fails.is_empty(),
-        "{} failures:\n{}",
-        fails.len(),
-        fails.join("\n")
-    );
+    common::assert_no_failures(&fails);
 }
 
 #[test]

@@ -177,12 +177,7 @@ fn multi_level_keys_restore_their_bands() {
             }
         }
     }
-    assert!(
-        fails.is_empty(),
-        "{} failures:\n{}",
-        fails.len(),
-        fails.join("\n")
-    );
+    common::assert_no_failures(&fails);
 }
 
 /// Standard deviation of the first component's DC values.
@@ -355,12 +350,7 @@ fn region_inside_and_outside() {
             }
         }
     }
-    assert!(
-        fails.is_empty(),
-        "{} failures:\n{}",
-        fails.len(),
-        fails.join("\n")
-    );
+    common::assert_no_failures(&fails);
 }
 
 #[test]
@@ -382,12 +372,7 @@ fn region_outside_the_picture_changes_no_visible_block() {
             check_region(&s, r, Rule::Full, &mut fails);
         }
     }
-    assert!(
-        fails.is_empty(),
-        "{} failures:\n{}",
-        fails.len(),
-        fails.join("\n")
-    );
+    common::assert_no_failures(&fails);
 }
 
 #[test]
@@ -478,10 +463,5 @@ fn components_and_bands_in_coefficient_domain() {
             }
         }
     }
-    assert!(
-        fails.is_empty(),
-        "{} failures:\n{}",
-        fails.len(),
-        fails.join("\n")
-    );
+    common::assert_no_failures(&fails);
 }

@@ -447,12 +447,7 @@ fn stream_with_region_equals_in_place() {
             }
         }
     }
-    assert!(
-        fails.is_empty(),
-        "{} failures:\n{}",
-        fails.len(),
-        fails.join("\n")
-    );
+    common::assert_no_failures(&fails);
 }
 
 #[test]
@@ -519,10 +514,5 @@ fn truncated_image_after_eoi_stream_equals_in_place() {
             ));
         }
     }
-    assert!(
-        fails.is_empty(),
-        "{} failures:\n{}",
-        fails.len(),
-        fails.join("\n")
-    );
+    common::assert_no_failures(&fails);
 }

@@ -140,7 +140,7 @@ fn empty_and_not_a_jpeg() {
     ] {
         fails.extend(expect_kind(name, &d, &[ErrorKind::Malformed], &[]));
     }
-    assert!(fails.is_empty(), "{}", fails.join("\n"));
+    common::assert_no_failures(&fails);
 }
 
 #[test]
@@ -179,12 +179,7 @@ fn truncated_everywhere() {
     if let Some(s) = common::corpus_file("generated/jpeg/bad-no-eoi.jpg") {
         fails.extend(expect_kind(&s.name, &s.data, &[ErrorKind::Malformed], &[]));
     }
-    assert!(
-        fails.is_empty(),
-        "{} failures:\n{}",
-        fails.len(),
-        fails.join("\n")
-    );
+    common::assert_no_failures(&fails);
 }
 
 #[test]
@@ -303,12 +298,7 @@ fn structural_damage() {
     x.extend(std::iter::repeat(0xFE).take(64));
     x.extend_from_slice(&[0xFF, 0xD9]);
     check("invalid code words", x, m, &[]);
-    assert!(
-        fails.is_empty(),
-        "{} failures:\n{}",
-        fails.len(),
-        fails.join("\n")
-    );
+    common::assert_no_failures(&fails);
 }
 
 #[test]
@@ -361,12 +351,7 @@ fn unsupported_processes_are_named() {
             words,
         ));
     }
-    assert!(
-        fails.is_empty(),
-        "{} failures:\n{}",
-        fails.len(),
-        fails.join("\n")
-    );
+    common::assert_no_failures(&fails);
 }
 
 /// Seeded random corruption: no panic; encrypt Ok implies decrypt restores
@@ -455,12 +440,7 @@ fn random_corruption_never_panics_and_round_trips() {
         }
     }
     eprintln!("random corruption: {ok} accepted, {err} rejected");
-    assert!(
-        fails.is_empty(),
-        "{} failures:\n{}",
-        fails.len(),
-        fails.join("\n")
-    );
+    common::assert_no_failures(&fails);
 }
 
 /// A few hundred bytes declaring a 65535x65535 frame, then a scan that ends

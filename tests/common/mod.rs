@@ -49,6 +49,17 @@ impl Rng {
 
 // ---------------------------------------------------------------- keys
 
+/// Fail listing every collected failure, one per line, if there are any.
+#[track_caller]
+pub fn assert_no_failures(fails: &[String]) {
+    assert!(
+        fails.is_empty(),
+        "{} failures:\n{}",
+        fails.len(),
+        fails.join("\n")
+    );
+}
+
 pub fn key(seed: u8) -> Key {
     let bytes: Vec<u8> = (0..32u8)
         .map(|i| i.wrapping_mul(37).wrapping_add(seed))
