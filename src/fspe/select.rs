@@ -34,6 +34,8 @@ pub(crate) struct Selector {
     /// table, `3 * comp + 1` = its table without DC, `3 * comp + 2` = zeros.
     rows: Vec<[u8; 64]>,
     cur_row: usize,
+    /// A copy of `rows[cur_row]` (one load per coefficient in `coef`).
+    cur: [u8; 64],
     frame: Option<Frame>,
     /// Region mode, current scan: (frame index, H, V) of each scan component
     /// (H = V = 1 for a non-interleaved scan) and MCUs per row / in total.
@@ -54,8 +56,16 @@ pub(crate) struct Selector {
     /// this scan already counted in `dc_kept_for_region` (re-decoding an MCU
     /// after a resumption must not count it twice).
     dc_counted: [i64; 4],
-    /// Highest absolute offset already counted in `stats` (resumption guard).
-    counted_to: u64,
+    /// Statistics count only entropy-coded segments starting at or after
+    /// this absolute offset.
+    count_from: u64,
+    /// Corrections for the current entropy-coded segment, found while
+    /// settling its bytes: additional bits not eligible under `paper`, not
+    /// eligible under `full`, selected bits not encrypted.
+    pending: [u64; 3],
+    /// Ring of additional-bit records, indexed by absolute offset modulo
+    /// `ADDL_RING`, between recording and settling (zero otherwise).
+    addl: Vec<u8>,
     pub(crate) stats: BitStats,
     /// Byte span of entropy-coded data per scan (absolute, inclusive start,
     /// exclusive end) — where this image's masks can be non-zero.
@@ -81,7 +91,8 @@ impl Selector {
             region: if use_region { opts.region } else { None },
             table: Vec::new(),
             rows: Vec::new(),
-            cur_row: 0,
+            cur_row: usize::MAX,
+            cur: [0; 64],
             frame: None,
             scan_comps: Vec::new(),
             scan_mcus_x: 0,
@@ -91,7 +102,9 @@ impl Selector {
             dc_from: [0; 4],
             comp_hv: [(1, 1); 4],
             dc_counted: [-1; 4],
-            counted_to: 0,
+            count_from: 0,
+            pending: [0; 3],
+            addl: vec![0; ADDL_RING],
             stats: BitStats::default(),
             spans: Vec::new(),
         }
@@ -148,7 +161,7 @@ impl Selector {
 
     /// Count statistics only for bytes at or after absolute `offset`.
     pub(crate) fn count_from(&mut self, offset: u64) {
-        self.counted_to = offset;
+        self.count_from = offset;
     }
 
     /// The frame, once seen.
@@ -171,18 +184,23 @@ impl Selector {
     }
 }
 
+/// Arrays parallel to a window: the selected bits per key level 0, 1, 2
+/// (once settled: the bits that are encrypted).
+pub(crate) type Planes<'a> = [&'a mut [u8]; 3];
+
 /// The visitor for one walker call: the persistent [`Selector`] plus the
 /// window's mask arrays.
-pub(crate) struct SelectVisit<'a, F: FnMut(u8, u64, &mut [u8], [&mut [u8]; 3]) -> Result<()>> {
+pub(crate) struct SelectVisit<'a, F: FnMut(u8, u64, &mut [u8], Planes<'_>) -> Result<()>> {
     pub(crate) sel: &'a mut Selector,
-    pub(crate) masks: [&'a mut [u8]; 3],
+    pub(crate) masks: Planes<'a>,
     pub(crate) base: u64,
     pub(crate) on_segment: F,
     pub(crate) warnings: &'a mut Vec<(u64, String)>,
 }
 
-impl<F: FnMut(u8, u64, &mut [u8], [&mut [u8]; 3]) -> Result<()>> Visitor for SelectVisit<'_, F> {
+impl<F: FnMut(u8, u64, &mut [u8], Planes<'_>) -> Result<()>> Visitor for SelectVisit<'_, F> {
     const NEEDS_VALUES: bool = false;
+    const RECORDS: bool = true;
 
     fn frame(&mut self, frame: &Frame) -> Result<()> {
         let s = &mut *self.sel;
@@ -213,6 +231,7 @@ impl<F: FnMut(u8, u64, &mut [u8], [&mut [u8]; 3]) -> Result<()>> Visitor for Sel
                 [*t, no_dc, [0u8; 64]]
             })
             .collect();
+        s.cur_row = usize::MAX;
         s.frame = Some(frame.clone());
         Ok(())
     }
@@ -299,7 +318,7 @@ impl<F: FnMut(u8, u64, &mut [u8], [&mut [u8]; 3]) -> Result<()>> Visitor for Sel
                 }
             }
         }
-        s.cur_row = 3 * comp
+        let row = 3 * comp
             + if !sel {
                 2
             } else if !dc {
@@ -307,75 +326,92 @@ impl<F: FnMut(u8, u64, &mut [u8], [&mut [u8]; 3]) -> Result<()>> Visitor for Sel
             } else {
                 0
             };
+        if row != s.cur_row {
+            s.cur_row = row;
+            s.cur = s.rows.get(row).copied().unwrap_or([0; 64]);
+        }
     }
 
     #[inline(always)]
     fn coef(&mut self, k: usize, _value: i32) -> u8 {
-        let s = &*self.sel;
-        s.rows.get(s.cur_row).map_or(0, |r| r[k & 63])
+        self.sel.cur[k & 63]
     }
 
     #[inline(always)]
-    fn byte(&mut self, index: usize, value: u8, h: u8, a: u8, sel: &[u8; 3]) {
-        let s = &mut *self.sel;
-        let eligible = match s.rule {
-            Rule::Full => value != 0xFF,
-            Rule::Paper => (h & !value) != 0 && a != 0,
+    fn record8(&mut self, index: usize, a: u64, sel: &[u64; 3]) -> bool {
+        let [m0, m1, m2] = &mut self.masks;
+        let Some(d) = m0.get_mut(index..index + 8) else {
+            return false;
         };
-        let abs = self.base + index as u64;
-        if s.levels {
-            for (l, m) in self.masks.iter_mut().enumerate() {
-                m[index] = if eligible { sel[l] } else { 0 };
-            }
-        } else {
-            // Single level: only level 0 is ever selected.
-            self.masks[0][index] = if eligible { sel[0] } else { 0 };
+        d.copy_from_slice(&sel[0].to_be_bytes());
+        if self.sel.levels {
+            m1[index..index + 8].copy_from_slice(&sel[1].to_be_bytes());
+            m2[index..index + 8].copy_from_slice(&sel[2].to_be_bytes());
         }
-        if abs >= s.counted_to {
-            s.counted_to = abs + 1;
-            let na = a.count_ones() as u64;
-            s.stats.additional += na;
-            if (h & !value) != 0 {
-                s.stats.eligible_paper += na;
-            }
-            if value != 0xFF {
-                s.stats.eligible_full += na;
-            }
-            if eligible {
-                s.stats.encrypted += (sel[0] | sel[1] | sel[2]).count_ones() as u64;
-            }
-            if let Some(span) = s.spans.last_mut() {
-                span.0 = span.0.min(abs);
-                span.1 = span.1.max(abs + 1);
+        let r = ((self.base + index as u64) as usize) & (ADDL_RING - 1);
+        match self.sel.addl.get_mut(r..r + 8) {
+            Some(d) => d.copy_from_slice(&a.to_be_bytes()),
+            None => {
+                for (j, x) in a.to_be_bytes().into_iter().enumerate() {
+                    self.sel.addl[(r + j) & (ADDL_RING - 1)] = x;
+                }
             }
         }
+        true
     }
 
     #[inline(always)]
-    fn word(&mut self, index: usize, value: u32, a: u32, sel: &[u32; 3]) {
-        let s = &mut *self.sel;
-        let abs = self.base + index as u64;
-        // Per-lane flags (0xFF / 0x00): byte is 0xFF; Huffman bits hold a 0.
-        let is_ff = lanes_zero(!value);
-        let h_has_zero = lanes_nonzero(!a & !value);
-        let eligible = match s.rule {
-            Rule::Full => !is_ff,
-            Rule::Paper => h_has_zero & lanes_nonzero(a),
-        };
-        let levels = if s.levels { 3 } else { 1 };
-        for (l, m) in self.masks.iter_mut().enumerate().take(levels) {
-            m[index..index + 4].copy_from_slice(&(sel[l] & eligible).to_be_bytes());
+    fn record1(&mut self, index: usize, a: u8, sel: [u8; 3]) {
+        let [m0, m1, m2] = &mut self.masks;
+        m0[index] = sel[0];
+        if self.sel.levels {
+            m1[index] = sel[1];
+            m2[index] = sel[2];
         }
-        if abs >= s.counted_to {
-            s.counted_to = abs + 4;
-            s.stats.additional += a.count_ones() as u64;
-            s.stats.eligible_paper += (a & h_has_zero).count_ones() as u64;
-            s.stats.eligible_full += (a & !is_ff).count_ones() as u64;
-            s.stats.encrypted += ((sel[0] | sel[1] | sel[2]) & eligible).count_ones() as u64;
-            if let Some(span) = s.spans.last_mut() {
-                span.0 = span.0.min(abs);
-                span.1 = span.1.max(abs + 4);
+        self.sel.addl[((self.base + index as u64) as usize) & (ADDL_RING - 1)] = a;
+    }
+
+    fn settle(&mut self, index: usize, bytes: &[u8]) {
+        let mut j = 0;
+        let n = bytes.len();
+        // Byte by byte up to a ring position that is a multiple of 8, then
+        // eight at a time (chunks never wrap around the ring).
+        while j < n {
+            let abs = self.base + (index + j) as u64;
+            if abs as usize % 8 == 0 && n - j >= 8 {
+                break;
             }
+            self.settle_byte(index + j, bytes[j], 0xFF);
+            j += 1;
+        }
+        while n - j >= 8 {
+            self.settle_chunk(index + j, &bytes[j..j + 8]);
+            j += 8;
+        }
+        while j < n {
+            self.settle_byte(index + j, bytes[j], 0xFF);
+            j += 1;
+        }
+        let abs = self.base + index as u64;
+        self.sel.extend_span(abs, abs + n as u64);
+    }
+
+    fn settle_last(&mut self, index: usize, value: u8, consumed: u8) {
+        self.settle_byte(index, value, consumed);
+        let abs = self.base + index as u64;
+        self.sel.extend_span(abs, abs + 1);
+    }
+
+    fn segment_bits(&mut self, start: u64, additional: &[u64; 4]) {
+        let s = &mut *self.sel;
+        let [not_paper, not_full, not_encrypted] = std::mem::take(&mut s.pending);
+        if start >= s.count_from {
+            let all: u64 = additional.iter().sum();
+            let selected: u64 = additional[1..].iter().sum();
+            s.stats.additional += all;
+            s.stats.eligible_paper += all - not_paper;
+            s.stats.eligible_full += all - not_full;
+            s.stats.encrypted += selected - not_encrypted;
         }
     }
 
@@ -384,15 +420,111 @@ impl<F: FnMut(u8, u64, &mut [u8], [&mut [u8]; 3]) -> Result<()>> Visitor for Sel
     }
 }
 
-/// 0xFF in every byte lane of `x` that is non-zero, 0x00 elsewhere.
-#[inline(always)]
-fn lanes_nonzero(x: u32) -> u32 {
-    let t = ((x & 0x7F7F_7F7F) + 0x7F7F_7F7F) | x;
-    ((t & 0x8080_8080) >> 7) * 0xFF
+/// Size of the ring of additional-bit records (a power of two, and far
+/// more than the bytes between recording and settling: at most
+/// `SETTLE_EVERY` plus one MCU).
+const ADDL_RING: usize = 1 << 14;
+
+impl Selector {
+    fn extend_span(&mut self, from: u64, to: u64) {
+        if let Some(span) = self.spans.last_mut() {
+            span.0 = span.0.min(from);
+            span.1 = span.1.max(to);
+        }
+    }
 }
 
-/// 0xFF in every byte lane of `x` that is zero.
+/// Per-byte lane flags of a u64 (eight bytes): 0x80 in every lane of `x`
+/// that is zero, 0 elsewhere.
 #[inline(always)]
-fn lanes_zero(x: u32) -> u32 {
-    !lanes_nonzero(x)
+fn zero_lanes(x: u64) -> u64 {
+    const LOW7: u64 = 0x7F7F_7F7F_7F7F_7F7F;
+    !(((x & LOW7) + LOW7) | x) & 0x8080_8080_8080_8080
+}
+
+/// Widen lane flags (0x80 / 0) to lane masks (0xFF / 0).
+#[inline(always)]
+fn widen(flags: u64) -> u64 {
+    (flags >> 7) * 0xFF
+}
+
+impl<F: FnMut(u8, u64, &mut [u8], Planes<'_>) -> Result<()>> SelectVisit<'_, F> {
+    /// Settle one data byte (window index `index`, value `value`) of which
+    /// the bits in `consumed` are code or additional bits: clear its
+    /// selection if the rule excludes it, and note the statistics
+    /// corrections (`segment_bits` counts every additional bit as eligible
+    /// and every selected one as encrypted). Clears its ring record.
+    fn settle_byte(&mut self, index: usize, value: u8, consumed: u8) {
+        let abs = self.base + index as u64;
+        let s = &mut *self.sel;
+        let r = abs as usize & (ADDL_RING - 1);
+        let a = std::mem::take(&mut s.addl[r]);
+        let huff = consumed & !a;
+        let huff_zero = huff & !value != 0;
+        let eligible = match s.rule {
+            Rule::Full => value != 0xFF,
+            Rule::Paper => huff_zero && a != 0,
+        };
+        // Single level: planes 1 and 2 are never touched (their pages stay
+        // unmapped).
+        let planes = if s.levels { 3 } else { 1 };
+        let mut selected = 0;
+        for m in self.masks.iter_mut().take(planes) {
+            selected |= m[index];
+            if !eligible {
+                m[index] = 0;
+            }
+        }
+        let na = a.count_ones() as u64;
+        if !huff_zero {
+            s.pending[0] += na;
+        }
+        if value == 0xFF {
+            s.pending[1] += na;
+        }
+        if !eligible {
+            s.pending[2] += selected.count_ones() as u64;
+        }
+    }
+
+    /// `settle_byte` for eight whole data bytes whose ring records are
+    /// contiguous: lane-parallel, with work only when a lane needs it (a
+    /// 0xFF byte, or Huffman bits without a 0).
+    #[inline(always)]
+    fn settle_chunk(&mut self, index: usize, bytes: &[u8]) {
+        let abs = self.base + index as u64;
+        let r = abs as usize & (ADDL_RING - 1);
+        let s = &mut *self.sel;
+        let rec = &mut s.addl[r..r + 8];
+        let a = u64::from_be_bytes((&*rec).try_into().expect("8 bytes"));
+        rec.fill(0);
+        let v = u64::from_be_bytes(bytes.try_into().expect("8 bytes"));
+        // Lanes where the value is 0xFF; lanes whose Huffman bits (all but
+        // the additional bits) hold no 0.
+        let ff = zero_lanes(!v);
+        let no_huff_zero = zero_lanes(!a & !v);
+        if ff | no_huff_zero == 0 {
+            // Every lane is eligible under either rule (under `paper`, lanes
+            // without additional bits select nothing anyway).
+            return;
+        }
+        let ineligible = match s.rule {
+            Rule::Full => ff,
+            Rule::Paper => no_huff_zero | zero_lanes(a),
+        };
+        let keep = !widen(ineligible);
+        let planes = if s.levels { 3 } else { 1 };
+        let mut selected = 0u64;
+        for m in self.masks.iter_mut().take(planes) {
+            let d = &mut m[index..index + 8];
+            let x = u64::from_be_bytes((&*d).try_into().expect("8 bytes"));
+            selected |= x;
+            if x & !keep != 0 {
+                d.copy_from_slice(&(x & keep).to_be_bytes());
+            }
+        }
+        s.pending[0] += (a & widen(no_huff_zero)).count_ones() as u64;
+        s.pending[1] += (a & widen(ff)).count_ones() as u64;
+        s.pending[2] += (selected & !keep).count_ones() as u64;
+    }
 }

@@ -1,6 +1,10 @@
 //! Bit reader over entropy-coded data (T.81 F.2.2.5 / F.1.2.3): removes byte
 //! stuffing, stops at markers, and remembers the file offset of every data
 //! byte it loads so that bit positions can be mapped back to file bytes.
+//!
+//! The reader's scalar state ([`BitReader`], `Copy`, a few words) is kept
+//! apart from the offset ring ([`Ring`]) so that the walker's hot loop can
+//! hold the former in registers.
 
 /// Why a read could not be served.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -12,8 +16,19 @@ pub(crate) enum Short {
 }
 
 /// Size of the ring of data-byte offsets (must exceed the 8 bytes the bit
-/// buffer can hold plus the partially consumed one).
-const RING: usize = 32;
+/// buffer can hold plus the partially consumed bytes not yet recorded).
+pub(crate) const RING: usize = 32;
+
+/// `ring[d % RING]` = absolute file offset of data byte `d` of the current
+/// entropy-coded segment.
+#[derive(Clone, Copy)]
+pub(crate) struct Ring(pub [u64; RING]);
+
+impl Ring {
+    pub fn new() -> Ring {
+        Ring([0; RING])
+    }
+}
 
 #[derive(Clone, Copy)]
 pub(crate) struct BitReader {
@@ -28,9 +43,11 @@ pub(crate) struct BitReader {
     /// The window ended while loading (more input may exist unless final).
     exhausted: bool,
     /// Data bytes loaded since the start of this entropy-coded segment.
-    loaded: u64,
-    /// `ring[d % RING]` = absolute offset of data byte `d`.
-    ring: [u64; RING],
+    pub loaded: u64,
+    /// One past the index of the latest data byte 0xFF loaded (0 = none).
+    /// Data bytes from this index on are contiguous in the file, and the
+    /// offset of data byte `d >= last_ff` is `d + next - loaded`.
+    pub last_ff: u64,
 }
 
 impl BitReader {
@@ -43,14 +60,14 @@ impl BitReader {
             marker: false,
             exhausted: false,
             loaded: 0,
-            ring: [0; RING],
+            last_ff: 0,
         }
     }
 
     /// Load bytes until at least 57 bits are buffered, a marker is reached or
     /// the window (`w`, starting at absolute offset `base`) ends.
     #[inline(always)]
-    pub fn fill(&mut self, w: &[u8], base: u64) {
+    pub fn fill(&mut self, ring: &mut Ring, w: &[u8], base: u64) {
         // Fast path: the next 8 bytes hold no 0xFF, so no stuffing or marker.
         let i = (self.next - base) as usize;
         if self.nbits <= 56 && !self.marker {
@@ -65,7 +82,7 @@ impl BitReader {
                     let n = (64 - self.nbits) / 8;
                     self.buf |= (x >> (64 - 8 * n)) << (64 - self.nbits - 8 * n);
                     for j in 0..n as u64 {
-                        self.ring[((self.loaded + j) as usize) % RING] = self.next + j;
+                        ring.0[((self.loaded + j) as usize) % RING] = self.next + j;
                     }
                     self.loaded += n as u64;
                     self.next += n as u64;
@@ -74,6 +91,14 @@ impl BitReader {
                 }
             }
         }
+        // Byte by byte: stuffing, a marker or the window end is near. Inline
+        // on purpose: a call taking `self` by reference would force the
+        // caller's copy of the reader out of registers.
+        self.fill_bytes(ring, w, base);
+    }
+
+    #[inline(always)]
+    fn fill_bytes(&mut self, ring: &mut Ring, w: &[u8], base: u64) {
         while self.nbits <= 56 && !self.marker {
             let i = (self.next - base) as usize;
             let Some(&b) = w.get(i) else {
@@ -89,18 +114,19 @@ impl BitReader {
                     self.marker = true;
                     return;
                 }
-                self.push(0xFF);
+                self.push(ring, 0xFF);
+                self.last_ff = self.loaded;
                 self.next += 2;
             } else {
-                self.push(b);
+                self.push(ring, b);
                 self.next += 1;
             }
         }
     }
 
     #[inline(always)]
-    fn push(&mut self, b: u8) {
-        self.ring[(self.loaded as usize) % RING] = self.next;
+    fn push(&mut self, ring: &mut Ring, b: u8) {
+        ring.0[(self.loaded as usize) % RING] = self.next;
         self.buf |= (b as u64) << (56 - self.nbits);
         self.nbits += 8;
         self.loaded += 1;
@@ -150,11 +176,12 @@ impl BitReader {
         ((self.buf << len) >> (64 - s)) as u32
     }
 
-    /// Absolute file offset of data byte `d` (which must still be in the ring).
+    /// Absolute file offset of data byte `d` (which must still be in the
+    /// ring, or be the next one to load).
     #[inline(always)]
-    pub fn offset_of(&self, d: u64) -> u64 {
+    pub fn offset_of(&self, ring: &Ring, d: u64) -> u64 {
         if d < self.loaded {
-            self.ring[(d as usize) % RING]
+            ring.0[(d as usize) % RING]
         } else {
             self.next
         }
@@ -163,12 +190,12 @@ impl BitReader {
     /// Absolute offset just past the last data byte any consumed bit lies in
     /// (skipping a stuffed zero after a 0xFF data byte), i.e. where the
     /// entropy-coded segment ends once the remaining bits are padding.
-    pub fn end_of_consumed(&self, w: &[u8], base: u64) -> u64 {
+    pub fn end_of_consumed(&self, ring: &Ring, w: &[u8], base: u64) -> u64 {
         if self.consumed() == 0 {
-            return self.offset_of(0);
+            return self.offset_of(ring, 0);
         }
         let last = (self.consumed() - 1) >> 3;
-        let off = self.offset_of(last);
+        let off = self.offset_of(ring, last);
         let b = w.get((off - base) as usize).copied().unwrap_or(0);
         if b == 0xFF {
             off + 2

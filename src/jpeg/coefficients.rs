@@ -117,8 +117,6 @@ impl Visitor for Collect {
         }
         0
     }
-
-    fn byte(&mut self, _: usize, _: u8, _: u8, _: u8, _: &[u8; 3]) {}
 }
 
 /// Decode every quantized coefficient of the JPEG in `data` (which must hold

@@ -5,12 +5,40 @@ use crate::{Error, Result};
 
 const LOOKUP_BITS: u32 = 9;
 
+/// A decoded code word with what follows from its symbol, packed for the
+/// walker's hot loop (see [`HuffmanTable::entry`]):
+///
+/// | bits  | field |
+/// |-------|-------|
+/// | 0-7   | code length `len` (1..=16) |
+/// | 8-11  | size `s` = symbol & 15 (number of additional bits) |
+/// | 12-15 | run `r` = symbol >> 4 (0 for DC symbols) |
+/// | 16-23 | `len + s`, the bits of code and additional bits together |
+/// | 24-31 | the symbol |
+/// | 32-63 | the additional bits' positions, as a mask left-aligned on the code word's first bit |
+pub(crate) type Entry = u64;
+
+/// Pack a code word of length `len` with symbol `sym` into an [`Entry`].
+const fn pack(len: u32, sym: u8) -> Entry {
+    let s = (sym & 15) as u32;
+    let r = (sym >> 4) as u32;
+    let total = len + s;
+    // `s` ones, ending `total` bits after the start of the code word.
+    let amask = (((1u64 << s) - 1) << (32 - total)) & 0xFFFF_FFFF;
+    (amask << 32)
+        | ((sym as u64) << 24)
+        | ((total as u64) << 16)
+        | ((r as u64) << 12)
+        | ((s as u64) << 8)
+        | len as u64
+}
+
 /// A decoding table for one DHT table.
 #[derive(Clone)]
 pub struct HuffmanTable {
-    /// `lookup[peek9] = (code length << 8) | symbol`, or 0 when the code is
-    /// longer than 9 bits.
-    lookup: Box<[u16; 1 << LOOKUP_BITS]>,
+    /// `lookup[peek9]` = the [`Entry`] of the code word starting with those
+    /// 9 bits, or 0 when the code is longer than 9 bits.
+    lookup: Box<[Entry; 1 << LOOKUP_BITS]>,
     /// Largest code of each length (`-1` when none), index 1..=16.
     maxcode: [i32; 18],
     /// `values` index of the first code of each length minus that code.
@@ -40,7 +68,7 @@ impl HuffmanTable {
                 "bad Huffman table: counts do not match symbols",
             ));
         }
-        let mut lookup = Box::new([0u16; 1 << LOOKUP_BITS]);
+        let mut lookup = Box::new([0 as Entry; 1 << LOOKUP_BITS]);
         let mut maxcode = [-1i32; 18];
         let mut valoffset = [0i32; 18];
         let mut code: u32 = 0;
@@ -64,7 +92,7 @@ impl HuffmanTable {
                         let shift = LOOKUP_BITS - len;
                         let base = (code << shift) as usize;
                         for e in &mut lookup[base..base + (1 << shift)] {
-                            *e = ((len as u16) << 8) | values[k] as u16;
+                            *e = pack(len, values[k]);
                         }
                     }
                     code += 1;
@@ -88,20 +116,29 @@ impl HuffmanTable {
     /// `(code length, symbol)`, or `None` if no code matches.
     #[inline(always)]
     pub fn decode(&self, peek: u32) -> Option<(u32, u8)> {
+        self.entry(peek)
+            .map(|e| ((e & 0xFF) as u32, (e >> 24) as u8))
+    }
+
+    /// Decode one code word from the 16 bits `peek` (MSB first) into its
+    /// packed [`Entry`], or `None` if no code matches.
+    #[inline(always)]
+    pub(crate) fn entry(&self, peek: u32) -> Option<Entry> {
         let e = self.lookup[(peek >> (16 - LOOKUP_BITS)) as usize];
         if e != 0 {
-            return Some(((e >> 8) as u32, e as u8));
+            return Some(e);
         }
-        self.decode_slow(peek)
+        self.entry_slow(peek)
     }
 
     #[cold]
-    fn decode_slow(&self, peek: u32) -> Option<(u32, u8)> {
+    #[inline(never)]
+    fn entry_slow(&self, peek: u32) -> Option<Entry> {
         for len in (LOOKUP_BITS + 1)..=16 {
             let code = (peek >> (16 - len)) as i32;
             if code <= self.maxcode[len as usize] {
                 let idx = (self.valoffset[len as usize] + code) as usize;
-                return self.values.get(idx).map(|&s| (len, s));
+                return self.values.get(idx).map(|&s| pack(len, s));
             }
         }
         None

@@ -6,8 +6,8 @@
 //! stops at a checkpoint (segment or MCU boundary) when it needs more input,
 //! so the same code serves whole buffers and bounded-memory streams.
 
-use super::bits::{BitReader, Short};
-use super::huffman::{parse_dht, HuffmanTable};
+use super::bits::{BitReader, Ring, Short};
+use super::huffman::{parse_dht, Entry, HuffmanTable};
 use super::marker;
 use super::segment::{
     parse_dqt, parse_dri, parse_frame, parse_scan, Frame, QuantTable, ScanHeader,
@@ -25,11 +25,21 @@ pub enum BitClass {
     Padding,
 }
 
-/// Receives what the walker finds. Only `byte` is required.
+/// Receives what the walker finds. Every method has a default that does
+/// nothing.
+///
+/// A visitor that sets [`Visitor::RECORDS`] is told, for every data byte of
+/// entropy-coded data, which of its bits are additional bits and which of
+/// those it selected (through the return value of [`Visitor::coef`]), as
+/// *records* written into arrays parallel to the window, and then when those
+/// records are final (*settled*).
 pub trait Visitor {
     /// Whether `coef` needs the coefficient values (false lets the walker
     /// skip sign extension and DC prediction).
     const NEEDS_VALUES: bool = true;
+    /// Whether the walker calls `record8`, `record1`, `settle` and
+    /// `settle_last` (false lets it skip all bit bookkeeping).
+    const RECORDS: bool = false;
     /// The frame header was parsed.
     fn frame(&mut self, _frame: &Frame) -> Result<()> {
         Ok(())
@@ -58,30 +68,35 @@ pub trait Visitor {
     fn coef(&mut self, _k: usize, _value: i32) -> u8 {
         0
     }
-    /// Data byte at window index `index` (absolute `index + base`) with value
-    /// `value` is complete: `huffman` and `additional` are the masks of its
-    /// Huffman-code and additional bits (MSB = first bit), `selected[L]` the
-    /// additional bits selected at level `L`. Called once per data byte, in
-    /// order, possibly again for the same byte after a resumption.
-    fn byte(&mut self, index: usize, value: u8, huffman: u8, additional: u8, selected: &[u8; 3]);
-    /// Four consecutive data bytes at window indices `index..index + 4`
-    /// (no stuffing between them), all bits consumed: `value`, `additional`
-    /// and `selected` hold one byte per lane, first byte in the most
-    /// significant lane; the Huffman-code bits are `!additional`. The default
-    /// calls [`Visitor::byte`] four times.
+    /// Record the bit classes of the eight data bytes at window indices
+    /// `index..index + 8`, which are consecutive in the file (no stuffing
+    /// between them): one byte per lane, first byte in the most significant
+    /// lane; `additional` marks additional bits, `selected[L]` those selected
+    /// at level `L`. Lanes past the bits consumed so far are zero and will be
+    /// recorded again. Returns false (recording nothing) when the arrays do
+    /// not reach `index + 8`; the walker then uses `record1`.
     #[inline(always)]
-    fn word(&mut self, index: usize, value: u32, additional: u32, selected: &[u32; 3]) {
-        for j in 0..4 {
-            let sh = 24 - 8 * j;
-            let a = (additional >> sh) as u8;
-            let s = [
-                (selected[0] >> sh) as u8,
-                (selected[1] >> sh) as u8,
-                (selected[2] >> sh) as u8,
-            ];
-            self.byte(index + j as usize, (value >> sh) as u8, !a, a, &s);
-        }
+    fn record8(&mut self, _index: usize, _additional: u64, _selected: &[u64; 3]) -> bool {
+        false
     }
+    /// Record the bit classes of the one data byte at window index `index`.
+    #[inline(always)]
+    fn record1(&mut self, _index: usize, _additional: u8, _selected: [u8; 3]) {}
+    /// The bytes at window indices `index..index + bytes.len()` (their
+    /// values in `bytes`) hold only consumed bits and their records are
+    /// final. Stuffed zeros among them were never recorded (their records
+    /// keep whatever the visitor initialised them to). Called in file order,
+    /// each byte once.
+    fn settle(&mut self, _index: usize, _bytes: &[u8]) {}
+    /// The last data byte of an entropy-coded segment, at window index
+    /// `index` with value `value`, is final: only the bits in `consumed` are
+    /// code or additional bits, the rest is padding.
+    fn settle_last(&mut self, _index: usize, _value: u8, _consumed: u8) {}
+    /// The entropy-coded segment that starts at absolute offset `start`
+    /// ended; `additional[c]` = its number of additional bits that `coef`
+    /// gave selection code `c`. Called once per segment, after its last
+    /// `settle_last`.
+    fn segment_bits(&mut self, _start: u64, _additional: &[u64; 4]) {}
     /// Something odd but harmless (extraneous bytes before a marker).
     fn warning(&mut self, _offset: u64, _message: String) {}
 }
@@ -102,46 +117,80 @@ struct ScanComp {
     ac: usize,
     h: u32,
     v: u32,
-    blocks_w: u32,
+}
+
+/// Bit classes consumed but not yet recorded.
+#[derive(Clone, Copy)]
+struct Acc {
+    /// Index (in the entropy-coded segment) of the data byte holding the
+    /// first bit of `a` / `s`: every data byte before it has been recorded.
+    byte: u64,
+    /// Bits consumed since the start of data byte `byte` (below 32 between
+    /// symbols, so a symbol of at most 27 bits always fits).
+    n: u32,
+    /// Additional bits since data byte `byte`, MSB first.
+    a: u64,
+    /// Selected additional bits per key level, at index `level + 1` (index 0
+    /// collects unselected bits and is ignored).
+    s: [u64; 4],
+    /// Additional bits of the entropy-coded segment so far, per selection
+    /// code.
+    count: [u64; 4],
+}
+
+impl Acc {
+    const NEW: Acc = Acc {
+        byte: 0,
+        n: 0,
+        a: 0,
+        s: [0; 4],
+        count: [0; 4],
+    };
 }
 
 /// Mutable per-scan state, copied at every MCU checkpoint.
 #[derive(Clone, Copy)]
 struct Cursor {
     bits: BitReader,
+    ring: Ring,
+    /// Absolute offset of the segment's first byte.
+    start: u64,
+    /// The segment's end has been handled (`finish_segment` ran).
+    finished: bool,
     mcu: u32,
     in_interval: u32,
     next_rst: u8,
     preds: [i32; 4],
-    /// Data-bit index (multiple of 8) of the first bit of `acc_a` / `acc_s`:
-    /// bytes before it have been reported to the visitor.
-    acc_base: u64,
-    /// Bits consumed since `acc_base` (= `bits.consumed() - acc_base` inside
-    /// a block; kept incrementally on the hot path).
-    acc_n: u32,
-    /// Additional bits since `acc_base`, MSB first. Reported 4 bytes at a
-    /// time once 32 bits are consumed, so a symbol (≤ 27 bits) always fits.
-    acc_a: u64,
-    /// Selected additional bits per key level since `acc_base`, at index
-    /// `level + 1` (index 0 collects unselected bits and is ignored).
-    acc_s: [u64; 4],
+    acc: Acc,
 }
 
 impl Cursor {
     fn new(start: u64, mcu: u32, next_rst: u8) -> Cursor {
         Cursor {
             bits: BitReader::new(start),
+            ring: Ring::new(),
+            start,
+            finished: false,
             mcu,
             in_interval: 0,
             next_rst,
             preds: [0; 4],
-            acc_base: 0,
-            acc_n: 0,
-            acc_a: 0,
-            acc_s: [0; 4],
+            acc: Acc::NEW,
         }
     }
 }
+
+/// The part of the cursor the hot loop keeps in registers (copied out of
+/// and back into the cursor once per MCU).
+struct Hot {
+    bits: BitReader,
+    acc: Acc,
+    preds: [i32; 4],
+}
+
+/// Settle recorded bytes once at least this many are pending (amortises the
+/// settle call; small enough to stay in the L1 cache).
+const SETTLE_EVERY: u64 = 512;
 
 struct ScanState {
     comps: Vec<ScanComp>,
@@ -150,6 +199,8 @@ struct ScanState {
     total_mcus: u32,
     number: u32,
     cursor: Cursor,
+    /// Absolute offset before which every byte of the scan is settled.
+    settled: u64,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -235,14 +286,7 @@ impl ImageWalker {
     /// has been made and no later work will revisit it.
     pub fn committed(&self) -> u64 {
         match (&self.state, &self.scan) {
-            (State::Scan, Some(s)) => {
-                // Keep the last consumed byte: it may still be accumulating,
-                // and the end of the segment is found from it.
-                let c = &s.cursor;
-                let b = &c.bits;
-                let last = b.consumed().saturating_sub(1) >> 3;
-                b.offset_of(last.min(c.acc_base >> 3))
-            }
+            (State::Scan, Some(s)) => s.settled,
             _ => self.pos,
         }
     }
@@ -457,7 +501,6 @@ impl ImageWalker {
                 ac: sc.ta as usize,
                 h: fc.h as u32,
                 v: fc.v as u32,
-                blocks_w: fc.blocks_w,
             });
         }
         let interleaved = comps.len() > 1;
@@ -477,6 +520,7 @@ impl ImageWalker {
             total_mcus,
             number: self.scans,
             cursor: Cursor::new(self.pos, 0, 0),
+            settled: self.pos,
         });
         self.state = State::Scan;
         Ok(())
@@ -495,10 +539,13 @@ impl ImageWalker {
             let c = &mut scan.cursor;
             let at_end = c.mcu == scan.total_mcus;
             if at_end || (ri > 0 && c.in_interval == ri) {
-                // End of an entropy-coded segment: flush the last byte, skip
-                // padding, find the marker.
-                flush_partial(c, w, base, v);
-                let mut p = c.bits.end_of_consumed(w, base);
+                // End of an entropy-coded segment: settle the last bytes,
+                // skip padding, find the marker.
+                finish_segment(scan, w, base, v);
+                // `settled` = the end of the consumed data (kept across a
+                // resumption: the bytes before it may have been released).
+                let mut p = scan.settled;
+                let c = &mut scan.cursor;
                 let mut extraneous = 0u64;
                 let marker_at = loop {
                     let i = (p - base) as usize;
@@ -565,6 +612,8 @@ impl ImageWalker {
                 let next_rst = (c.next_rst + 1) & 7;
                 v.restart();
                 *c = Cursor::new(marker_at + 2, c.mcu, next_rst);
+                // Padding, extraneous bytes and the marker carry no records.
+                scan.settled = marker_at + 2;
                 continue;
             }
             let saved = if last { None } else { Some(*c) };
@@ -573,16 +622,29 @@ impl ImageWalker {
                     let c = &mut scan.cursor;
                     c.mcu += 1;
                     c.in_interval += 1;
+                    if V::RECORDS
+                        && c.bits.offset_of(&c.ring, c.acc.byte) >= scan.settled + SETTLE_EVERY
+                    {
+                        emit(&c.bits, &mut c.acc, &c.ring, base, v);
+                        settle_to(scan, w, base, v);
+                    }
                 }
                 Err(Stop::Short(Short::NeedMore)) => {
                     if let Some(s) = saved {
                         scan.cursor = s;
                     }
+                    if V::RECORDS {
+                        // Everything before the checkpoint is final.
+                        let c = &mut scan.cursor;
+                        emit(&c.bits, &mut c.acc, &c.ring, base, v);
+                        settle_to(scan, w, base, v);
+                    }
                     return Ok(Progress::NeedMore);
                 }
                 Err(Stop::Short(Short::Truncated)) => {
+                    settle_on_error(scan, w, base, v);
                     let c = &scan.cursor;
-                    let at = c.bits.offset_of(c.bits.consumed() >> 3);
+                    let at = c.bits.offset_of(&c.ring, c.bits.consumed() >> 3);
                     let (mx, my) = (c.mcu % scan.mcus_x, c.mcu / scan.mcus_x);
                     let what = if c.bits.marker {
                         "a marker interrupts"
@@ -598,8 +660,9 @@ impl ImageWalker {
                     ));
                 }
                 Err(Stop::Bad(msg)) => {
+                    settle_on_error(scan, w, base, v);
                     let c = &scan.cursor;
-                    let at = c.bits.offset_of(c.bits.consumed() >> 3);
+                    let at = c.bits.offset_of(&c.ring, c.bits.consumed() >> 3);
                     return Err(Error::malformed_at(
                         at,
                         format!(
@@ -618,87 +681,100 @@ enum Stop {
     Bad(&'static str),
 }
 
-/// Report the data byte in lane `j` of the accumulators (the `j`-th byte
-/// after `acc_base`); `consumed_mask` marks its consumed bits (the rest is
-/// padding).
+/// Record the accumulated bit classes (every byte holding a consumed bit,
+/// the partial last one included) and drop the complete bytes from the
+/// accumulators.
 #[inline(always)]
-fn report_lane<V: Visitor>(c: &Cursor, j: u32, consumed_mask: u8, w: &[u8], base: u64, v: &mut V) {
-    let sh = 56 - 8 * j;
-    let a = (c.acc_a >> sh) as u8;
-    let s = [
-        (c.acc_s[1] >> sh) as u8,
-        (c.acc_s[2] >> sh) as u8,
-        (c.acc_s[3] >> sh) as u8,
-    ];
-    let idx = (c.bits.offset_of((c.acc_base >> 3) + j as u64) - base) as usize;
-    v.byte(idx, w[idx], consumed_mask & !a, a, &s);
+fn emit<V: Visitor>(bits: &BitReader, acc: &mut Acc, ring: &Ring, base: u64, v: &mut V) {
+    // Data bytes from `last_ff` on are consecutive in the file, so the eight
+    // starting at `acc.byte` sit at `acc.byte + next - loaded`.
+    let fast = bits.last_ff <= acc.byte && {
+        let at = acc.byte + bits.next - bits.loaded;
+        v.record8((at - base) as usize, acc.a, &[acc.s[1], acc.s[2], acc.s[3]])
+    };
+    if !fast {
+        emit_slow(*bits, *acc, ring, base, v);
+    }
+    let whole = acc.n >> 3;
+    let sh = whole * 8;
+    acc.byte += whole as u64;
+    acc.n -= sh;
+    acc.a <<= sh;
+    for x in &mut acc.s {
+        *x <<= sh;
+    }
 }
 
-/// Report the 4 bytes at the head of the accumulators (all consumed).
-#[inline(always)]
-fn flush_word<V: Visitor>(c: &mut Cursor, w: &[u8], base: u64, v: &mut V) {
-    let d0 = c.acc_base >> 3;
-    let o0 = c.bits.offset_of(d0);
-    if c.bits.offset_of(d0 + 3) == o0 + 3 {
-        let i = (o0 - base) as usize;
-        let value = u32::from_be_bytes([w[i], w[i + 1], w[i + 2], w[i + 3]]);
+/// `emit` byte by byte, through the ring of offsets (a stuffed byte lies
+/// ahead, or the window ends within eight bytes).
+#[inline(never)]
+fn emit_slow<V: Visitor>(bits: BitReader, acc: Acc, ring: &Ring, base: u64, v: &mut V) {
+    for j in 0..acc.n.div_ceil(8) {
+        let off = bits.offset_of(ring, acc.byte + j as u64);
+        let sh = 56 - 8 * j;
         let s = [
-            (c.acc_s[1] >> 32) as u32,
-            (c.acc_s[2] >> 32) as u32,
-            (c.acc_s[3] >> 32) as u32,
+            (acc.s[1] >> sh) as u8,
+            (acc.s[2] >> sh) as u8,
+            (acc.s[3] >> sh) as u8,
         ];
-        v.word(i, value, (c.acc_a >> 32) as u32, &s);
-    } else {
-        // A stuffed zero lies between these bytes: report them one by one.
-        for j in 0..4 {
-            report_lane(c, j, 0xFF, w, base, v);
+        v.record1((off - base) as usize, (acc.a >> sh) as u8, s);
+    }
+}
+
+/// Settle every byte before the accumulators' first byte (call after
+/// `emit`).
+fn settle_to<V: Visitor>(scan: &mut ScanState, w: &[u8], base: u64, v: &mut V) {
+    let c = &scan.cursor;
+    let to = c.bits.offset_of(&c.ring, c.acc.byte);
+    if to > scan.settled {
+        let (a, b) = ((scan.settled - base) as usize, (to - base) as usize);
+        v.settle(a, &w[a..b]);
+        scan.settled = to;
+    }
+}
+
+/// Parsing stopped at an error: record what was consumed and settle every
+/// byte before the last consumed one, so that where the image's processed
+/// data ends depends only on where the error is (not on how the input was
+/// split into windows).
+fn settle_on_error<V: Visitor>(scan: &mut ScanState, w: &[u8], base: u64, v: &mut V) {
+    if !V::RECORDS {
+        return;
+    }
+    let c = &mut scan.cursor;
+    emit(&c.bits, &mut c.acc, &c.ring, base, v);
+    let consumed = c.bits.consumed();
+    if consumed == 0 {
+        return;
+    }
+    let to = c.bits.offset_of(&c.ring, (consumed - 1) >> 3);
+    if to > scan.settled {
+        let (a, b) = ((scan.settled - base) as usize, (to - base) as usize);
+        v.settle(a, &w[a..b]);
+        scan.settled = to;
+    }
+}
+
+/// At the end of an entropy-coded segment: record and settle every byte
+/// holding a consumed bit (the rest of the last byte is padding).
+fn finish_segment<V: Visitor>(scan: &mut ScanState, w: &[u8], base: u64, v: &mut V) {
+    if scan.cursor.finished {
+        return; // resumed while looking for the marker
+    }
+    scan.cursor.finished = true;
+    if V::RECORDS {
+        let c = &mut scan.cursor;
+        emit(&c.bits, &mut c.acc, &c.ring, base, v);
+        settle_to(scan, w, base, v);
+        let c = &scan.cursor;
+        if c.acc.n > 0 {
+            let i = (c.bits.offset_of(&c.ring, c.acc.byte) - base) as usize;
+            v.settle_last(i, w[i], !(0xFFu8 >> c.acc.n));
         }
+        v.segment_bits(c.start, &c.acc.count);
     }
-    c.acc_a <<= 32;
-    for x in &mut c.acc_s {
-        *x <<= 32;
-    }
-    c.acc_base += 32;
-}
-
-/// At the end of an entropy-coded segment: report every byte holding a
-/// consumed bit (the rest of the last byte is padding). `maybe_flush` ran
-/// after the last symbol, so fewer than 32 bits are pending.
-fn flush_partial<V: Visitor>(c: &mut Cursor, w: &[u8], base: u64, v: &mut V) {
-    debug_assert!(c.bits.consumed() < c.acc_base + 32 || c.acc_n == 0);
-    let mut j = 0u32;
-    while c.acc_base + 8 * (j as u64) < c.bits.consumed() {
-        let left = c.bits.consumed() - (c.acc_base + 8 * (j as u64));
-        let consumed_mask = if left >= 8 { 0xFF } else { !(0xFFu8 >> left) };
-        report_lane(c, j, consumed_mask, w, base, v);
-        j += 1;
-    }
-    c.acc_base += 8 * j as u64;
-    c.acc_n = 0;
-    c.acc_a = 0;
-    c.acc_s = [0; 4];
-}
-
-/// Record the last `n` consumed bits as additional bits with selection code
-/// `sel` (0 = none, L + 1 = level L).
-#[inline(always)]
-fn mark_additional(c: &mut Cursor, n: u32, sel: u8) {
-    debug_assert!(c.acc_n <= 64 && n <= c.acc_n);
-    debug_assert_eq!(c.acc_n as u64, c.bits.consumed() - c.acc_base);
-    let m = ((1u64 << n) - 1) << (64 - c.acc_n);
-    c.acc_a |= m;
-    c.acc_s[(sel & 3) as usize] |= m;
-}
-
-/// Report completed bytes once 32 bits past `acc_base` are consumed. Called
-/// after every symbol, so each symbol (≤ 16 + 11 bits) starts less than 32
-/// bits past `acc_base` and fits the 64-bit accumulators.
-#[inline(always)]
-fn maybe_flush<V: Visitor>(c: &mut Cursor, w: &[u8], base: u64, v: &mut V) {
-    if c.acc_n >= 32 {
-        flush_word(c, w, base, v);
-        c.acc_n -= 32;
-    }
+    let c = &scan.cursor;
+    scan.settled = c.bits.end_of_consumed(&c.ring, w, base);
 }
 
 #[inline(always)]
@@ -723,29 +799,72 @@ fn decode_mcu<V: Visitor>(
 ) -> std::result::Result<(), Stop> {
     let c = &mut scan.cursor;
     let (mx, my) = (c.mcu % scan.mcus_x, c.mcu / scan.mcus_x);
-    for (si, comp) in scan.comps.iter().enumerate() {
-        let dct = dc[comp.dc].as_ref().ok_or(Stop::Bad("missing DC table"))?;
-        let act = ac[comp.ac].as_ref().ok_or(Stop::Bad("missing AC table"))?;
+    // Work on a local copy of the hot state: nothing the visitor writes can
+    // alias it, so it stays in registers.
+    let mut h = Hot {
+        bits: c.bits,
+        acc: c.acc,
+        preds: c.preds,
+    };
+    let ring = &mut c.ring;
+    let mut result = Ok(());
+    'comps: for (si, comp) in scan.comps.iter().enumerate() {
+        let (Some(dct), Some(act)) = (dc[comp.dc].as_ref(), ac[comp.ac].as_ref()) else {
+            result = Err(Stop::Bad("missing Huffman table"));
+            break;
+        };
         if scan.interleaved {
             for by in 0..comp.v {
                 for bx in 0..comp.h {
                     v.block(comp.index, mx * comp.h + bx, my * comp.v + by);
-                    decode_block(c, si, dct, act, w, base, last, v)?;
+                    result = decode_block(&mut h, ring, si, dct, act, w, base, last, v);
+                    if result.is_err() {
+                        break 'comps;
+                    }
                 }
             }
         } else {
-            let _ = comp.blocks_w;
             v.block(comp.index, mx, my);
-            decode_block(c, si, dct, act, w, base, last, v)?;
+            result = decode_block(&mut h, ring, si, dct, act, w, base, last, v);
+            if result.is_err() {
+                break;
+            }
         }
     }
-    Ok(())
+    c.bits = h.bits;
+    c.acc = h.acc;
+    c.preds = h.preds;
+    result
+}
+
+/// Account for a code word and its additional bits (`e`, already decoded):
+/// drop them from the bit buffer and, when recording, add the additional
+/// bits to the accumulators with selection code `sel` (0 = none, L + 1 =
+/// level L), recording the accumulators once 32 bits are pending.
+#[inline(always)]
+fn consume<V: Visitor>(h: &mut Hot, ring: &Ring, e: Entry, sel: u8, base: u64, v: &mut V) {
+    let total = (e >> 16) as u32 & 0xFF;
+    h.bits.skip(total);
+    if V::RECORDS {
+        let acc = &mut h.acc;
+        debug_assert!(acc.n < 32);
+        // The entry's mask is left-aligned on the code word's first bit.
+        let m = (e & 0xFFFF_FFFF_0000_0000) >> acc.n;
+        acc.n += total;
+        acc.a |= m;
+        acc.s[(sel & 3) as usize] |= m;
+        acc.count[(sel & 3) as usize] += (e >> 8) & 15;
+        if acc.n >= 32 {
+            emit(&h.bits, acc, ring, base, v);
+        }
+    }
 }
 
 #[inline(always)]
 #[allow(clippy::too_many_arguments)]
 fn decode_block<V: Visitor>(
-    c: &mut Cursor,
+    h: &mut Hot,
+    ring: &mut Ring,
     si: usize,
     dct: &HuffmanTable,
     act: &HuffmanTable,
@@ -755,54 +874,53 @@ fn decode_block<V: Visitor>(
     v: &mut V,
 ) -> std::result::Result<(), Stop> {
     // DC difference.
-    let (len, s) = next_symbol(
-        c,
+    let e = next_entry(
+        h,
+        ring,
         dct,
         w,
         base,
         last,
         "invalid Huffman code for a DC difference",
     )?;
-    let s = s as u32;
-    if len + s > c.bits.available() {
-        return Err(Stop::Short(c.bits.short(last)));
+    let (len, s) = (e as u32 & 0xFF, (e >> 8) as u32 & 15);
+    if len + s > h.bits.available() {
+        return Err(Stop::Short(h.bits.short(last)));
     }
-    if s > 0 {
+    let sel = if s > 0 {
         let value = if V::NEEDS_VALUES {
-            c.preds[si] += extend(c.bits.peek_after(len, s), s);
-            c.preds[si]
+            h.preds[si] += extend(h.bits.peek_after(len, s), s);
+            h.preds[si]
         } else {
             0
         };
-        c.bits.skip(len + s);
-        c.acc_n += len + s;
-        let sel = v.coef(0, value);
-        mark_additional(c, s, sel);
+        v.coef(0, value)
     } else {
-        c.bits.skip(len);
-        c.acc_n += len;
-    }
-    maybe_flush(c, w, base, v);
+        0
+    };
+    consume(h, ring, e, sel, base, v);
     // AC coefficients.
     let mut k = 1usize;
     while k < 64 {
-        let (len, rs) = next_symbol(
-            c,
+        let e = next_entry(
+            h,
+            ring,
             act,
             w,
             base,
             last,
             "invalid Huffman code for an AC coefficient",
         )?;
-        let r = (rs >> 4) as usize;
-        let s = (rs & 15) as u32;
-        if len + s > c.bits.available() {
-            return Err(Stop::Short(c.bits.short(last)));
+        let (len, s, r) = (
+            e as u32 & 0xFF,
+            (e >> 8) as u32 & 15,
+            (e >> 12) as usize & 15,
+        );
+        if len + s > h.bits.available() {
+            return Err(Stop::Short(h.bits.short(last)));
         }
         if s == 0 {
-            c.bits.skip(len);
-            c.acc_n += len;
-            maybe_flush(c, w, base, v);
+            consume(h, ring, e, 0, base, v);
             if r == 15 {
                 k += 16;
                 continue;
@@ -814,44 +932,42 @@ fn decode_block<V: Visitor>(
             return Err(Stop::Bad("AC coefficient index past 63 (corrupt data)"));
         }
         let value = if V::NEEDS_VALUES {
-            extend(c.bits.peek_after(len, s), s)
+            extend(h.bits.peek_after(len, s), s)
         } else {
             0
         };
-        c.bits.skip(len + s);
-        c.acc_n += len + s;
         let sel = v.coef(k, value);
-        mark_additional(c, s, sel);
-        maybe_flush(c, w, base, v);
+        consume(h, ring, e, sel, base, v);
         k += 1;
     }
     Ok(())
 }
 
-/// Refill if needed and decode the next code word: `(code length, symbol)`.
+/// Refill if needed and decode the next code word.
 #[inline(always)]
-fn next_symbol(
-    c: &mut Cursor,
+fn next_entry(
+    h: &mut Hot,
+    ring: &mut Ring,
     table: &HuffmanTable,
     w: &[u8],
     base: u64,
     last: bool,
     what: &'static str,
-) -> std::result::Result<(u32, u8), Stop> {
-    if c.bits.available() < 32 {
-        c.bits.fill(w, base);
+) -> std::result::Result<Entry, Stop> {
+    if h.bits.available() < 32 {
+        h.bits.fill(ring, w, base);
     }
     table
-        .decode(c.bits.peek16())
-        .ok_or_else(|| short_or(c, last, what))
+        .entry(h.bits.peek16())
+        .ok_or_else(|| short_or(h.bits, last, what))
 }
 
 /// An undecodable code word is corrupt data, unless the buffer simply ran
 /// dry (the 16-bit peek was zero-padded) and more input may arrive.
 #[cold]
-fn short_or(c: &Cursor, last: bool, msg: &'static str) -> Stop {
-    if c.bits.available() < 16 {
-        match c.bits.short(last) {
+fn short_or(bits: BitReader, last: bool, msg: &'static str) -> Stop {
+    if bits.available() < 16 {
+        match bits.short(last) {
             Short::NeedMore => Stop::Short(Short::NeedMore),
             Short::Truncated => Stop::Short(Short::Truncated),
         }
