@@ -33,9 +33,33 @@ const fn pack(len: u32, sym: u8) -> Entry {
         | len as u64
 }
 
+/// Bits of lookahead of the multi-symbol AC table.
+pub(crate) const MULTI_BITS: u32 = 11;
+
+/// A run of complete AC symbols (code words and their additional bits) that
+/// fits in the next [`MULTI_BITS`] bits, packed for the walker (see
+/// [`HuffmanTable::group`]); fields shared with [`Entry`] sit at the same
+/// places:
+///
+/// | bits  | field |
+/// |-------|-------|
+/// | 0-6   | `dk`: coefficient positions advanced by the coefficient symbols (sum of run + 1) |
+/// | 7     | the run ends with EOB |
+/// | 8-11  | number of additional bits |
+/// | 12-15 | run of the first symbol (its coefficient is at `k + run`) |
+/// | 16-23 | bits consumed |
+/// | 24-31 | `dk` + the EOB bit: the group is valid at position `k` when `k + this <= 64` |
+/// | 32-63 | the additional bits' positions, left-aligned on the first code bit |
+///
+/// 0 = no group (the first symbol is ZRL, longer than the lookahead, or has
+/// no code).
+pub(crate) type Group = u64;
+
 /// A decoding table for one DHT table.
 #[derive(Clone)]
 pub struct HuffmanTable {
+    /// `multi[peek11]` = the [`Group`] starting with those bits (AC use).
+    multi: Box<[Group; 1 << MULTI_BITS]>,
     /// `lookup[peek9]` = the [`Entry`] of the code word starting with those
     /// 9 bits, or 0 when the code is longer than 9 bits.
     lookup: Box<[Entry; 1 << LOOKUP_BITS]>,
@@ -103,13 +127,67 @@ impl HuffmanTable {
             code <<= 1;
         }
         maxcode[17] = i32::MAX;
-        Ok(HuffmanTable {
+        let mut t = HuffmanTable {
+            multi: Box::new([0; 1 << MULTI_BITS]),
             lookup,
             maxcode,
             valoffset,
             values: values.to_vec(),
             counts: *counts,
-        })
+        };
+        for p in 0..1u32 << MULTI_BITS {
+            t.multi[p as usize] = t.build_group(p);
+        }
+        Ok(t)
+    }
+
+    /// The [`Group`] of AC symbols read from the `MULTI_BITS`-bit pattern `p`:
+    /// every complete symbol from its start, stopping after EOB, before a ZRL
+    /// or an incomplete symbol.
+    fn build_group(&self, p: u32) -> Group {
+        let (mut used, mut dk, mut eob, mut nadd, mut run1) = (0u32, 0u32, false, 0u32, None);
+        let mut amask = 0u64;
+        while used < MULTI_BITS {
+            let rest = MULTI_BITS - used;
+            // The remaining bits, left-aligned in 16 (zeros after them).
+            let peek = ((p << used) & ((1 << MULTI_BITS) - 1)) << (16 - MULTI_BITS);
+            let Some(e) = self.entry(peek) else { break };
+            let (len, sym) = ((e & 0xFF) as u32, (e >> 24) as u8);
+            let (r, sz) = ((sym >> 4) as u32, (sym & 15) as u32);
+            if len + sz > rest || sym == 0xF0 {
+                break; // incomplete, or ZRL (left to the one-symbol path)
+            }
+            if sz == 0 {
+                // EOB (any size-0 symbol but ZRL ends the block, as in the
+                // one-symbol path).
+                used += len;
+                eob = true;
+                break;
+            }
+            run1.get_or_insert(r);
+            amask |= ((1u64 << sz) - 1) << (32 - used - len - sz);
+            used += len + sz;
+            dk += r + 1;
+            nadd += sz;
+        }
+        if used == 0 {
+            return 0;
+        }
+        let need = dk + eob as u32;
+        ((amask & 0xFFFF_FFFF) << 32)
+            | ((need as u64) << 24)
+            | ((used as u64) << 16)
+            | ((run1.unwrap_or(0) as u64) << 12)
+            | ((nadd as u64) << 8)
+            | ((eob as u64) << 7)
+            | dk as u64
+    }
+
+    /// The multi-symbol group starting with the next `MULTI_BITS` bits of
+    /// `peek` (MSB first; 0 = none).
+    #[inline(always)]
+    pub(crate) fn group(&self, peek: u32) -> Group {
+        self.multi[(peek >> (16 - MULTI_BITS)) as usize]
     }
 
     /// Decode one symbol from the 16 bits `peek` (MSB first). Returns

@@ -64,6 +64,12 @@ pub trait Visitor {
     /// (0 = DC), value (absolute DC value for `k == 0`). Returns the selection
     /// code for its additional bits: 0 = not selected, `L + 1` = selected at
     /// key level `L` (0..=2).
+    ///
+    /// When `NEEDS_VALUES` is false the walker decodes runs of AC symbols
+    /// together: it then passes value 0, asks only for the first and the
+    /// last coefficient of a run, and uses their code for the whole run when
+    /// they agree. Such a visitor's code must depend only on the block and
+    /// `k`, and change at most once over `k = 1..=63` within a block.
     #[inline(always)]
     fn coef(&mut self, _k: usize, _value: i32) -> u8 {
         0
@@ -902,6 +908,33 @@ fn decode_block<V: Visitor>(
     // AC coefficients.
     let mut k = 1usize;
     while k < 64 {
+        if !V::NEEDS_VALUES {
+            // Several complete symbols at once, when they fit the lookahead,
+            // stay inside the block and share one selection code.
+            if h.bits.available() < 32 {
+                h.bits.fill(ring, w, base);
+            }
+            let g = act.group(h.bits.peek16());
+            let used = (g >> 16) as u32 & 0xFF;
+            if used != 0 && used <= h.bits.available() && k + (g >> 24 & 0xFF) as usize <= 64 {
+                let dk = (g & 0x7F) as usize;
+                let sel = if dk == 0 {
+                    Some(0)
+                } else {
+                    let first = v.coef(k + (g >> 12 & 15) as usize, 0);
+                    let last = v.coef(k + dk - 1, 0);
+                    (first == last).then_some(first)
+                };
+                if let Some(sel) = sel {
+                    consume(h, ring, g, sel, base, v);
+                    k += dk;
+                    if g & 0x80 != 0 {
+                        break; // EOB
+                    }
+                    continue;
+                }
+            }
+        }
         let e = next_entry(
             h,
             ring,
