@@ -67,9 +67,11 @@ pub trait Visitor {
     ///
     /// When `NEEDS_VALUES` is false the walker decodes runs of AC symbols
     /// together: it then passes value 0, asks only for the first and the
-    /// last coefficient of a run, and uses their code for the whole run when
-    /// they agree. Such a visitor's code must depend only on the block and
-    /// `k`, and change at most once over `k = 1..=63` within a block.
+    /// last coefficient of a run (for a run that is only an EOB, the position
+    /// it stands at; that code is unused), and uses their code for the whole
+    /// run when they agree. Such a visitor's code must depend only on the
+    /// block and `k`, and change at most once over `k = 1..=63` within a
+    /// block.
     #[inline(always)]
     fn coef(&mut self, _k: usize, _value: i32) -> u8 {
         0
@@ -116,13 +118,19 @@ pub enum Progress {
     Done,
 }
 
+/// One block of an MCU, in coding order: its component (`si` = index in the
+/// scan, `index` = in the frame), tables, and place in the MCU. A
+/// non-interleaved scan has one, with `h = v = 1`.
 #[derive(Clone, Copy)]
-struct ScanComp {
+struct McuBlock {
+    si: usize,
     index: usize,
     dc: usize,
     ac: usize,
     h: u32,
     v: u32,
+    dx: u32,
+    dy: u32,
 }
 
 /// Bit classes consumed but not yet recorded.
@@ -199,8 +207,10 @@ struct Hot {
 const SETTLE_EVERY: u64 = 512;
 
 struct ScanState {
-    comps: Vec<ScanComp>,
-    interleaved: bool,
+    /// The blocks of one MCU, flattened: one loop with a fixed trip count
+    /// (nested loops over components and sampling factors mispredict at
+    /// every exit).
+    blocks: Vec<McuBlock>,
     mcus_x: u32,
     total_mcus: u32,
     number: u32,
@@ -479,8 +489,9 @@ impl ImageWalker {
 
     fn begin_scan<V: Visitor>(&mut self, hdr: ScanHeader, at: u64, v: &mut V) -> Result<()> {
         let frame = self.frame.as_ref().expect("checked by caller");
-        let mut comps = Vec::with_capacity(hdr.components.len());
-        for sc in &hdr.components {
+        let mut blocks = Vec::new();
+        let interleaved = hdr.components.len() > 1;
+        for (si, sc) in hdr.components.iter().enumerate() {
             if self.dc[sc.td as usize].is_none() || self.ac[sc.ta as usize].is_none() {
                 return Err(Error::malformed_at(
                     at,
@@ -501,27 +512,37 @@ impl ImageWalker {
             }
             self.coded[sc.index] = true;
             let fc = &frame.components[sc.index];
-            comps.push(ScanComp {
-                index: sc.index,
-                dc: sc.td as usize,
-                ac: sc.ta as usize,
-                h: fc.h as u32,
-                v: fc.v as u32,
-            });
+            let (h, v) = if interleaved {
+                (fc.h as u32, fc.v as u32)
+            } else {
+                (1, 1)
+            };
+            for dy in 0..v {
+                for dx in 0..h {
+                    blocks.push(McuBlock {
+                        si,
+                        index: sc.index,
+                        dc: sc.td as usize,
+                        ac: sc.ta as usize,
+                        h,
+                        v,
+                        dx,
+                        dy,
+                    });
+                }
+            }
         }
-        let interleaved = comps.len() > 1;
         let (mcus_x, total_mcus) = if interleaved {
             (frame.mcus_x, frame.mcus_x * frame.mcus_y)
         } else {
-            let fc = &frame.components[comps[0].index];
+            let fc = &frame.components[blocks[0].index];
             (fc.blocks_w, fc.blocks_w * fc.blocks_h)
         };
         v.scan(frame, &hdr, self.restart_interval)?;
         self.scans += 1;
         self.scan_data_start = self.pos;
         self.scan = Some(ScanState {
-            comps,
-            interleaved,
+            blocks,
             mcus_x,
             total_mcus,
             number: self.scans,
@@ -814,27 +835,15 @@ fn decode_mcu<V: Visitor>(
     };
     let ring = &mut c.ring;
     let mut result = Ok(());
-    'comps: for (si, comp) in scan.comps.iter().enumerate() {
-        let (Some(dct), Some(act)) = (dc[comp.dc].as_ref(), ac[comp.ac].as_ref()) else {
+    for b in &scan.blocks {
+        let (Some(dct), Some(act)) = (dc[b.dc].as_ref(), ac[b.ac].as_ref()) else {
             result = Err(Stop::Bad("missing Huffman table"));
             break;
         };
-        if scan.interleaved {
-            for by in 0..comp.v {
-                for bx in 0..comp.h {
-                    v.block(comp.index, mx * comp.h + bx, my * comp.v + by);
-                    result = decode_block(&mut h, ring, si, dct, act, w, base, last, v);
-                    if result.is_err() {
-                        break 'comps;
-                    }
-                }
-            }
-        } else {
-            v.block(comp.index, mx, my);
-            result = decode_block(&mut h, ring, si, dct, act, w, base, last, v);
-            if result.is_err() {
-                break;
-            }
+        v.block(b.index, mx * b.h + b.dx, my * b.v + b.dy);
+        result = decode_block(&mut h, ring, b.si, dct, act, w, base, last, v);
+        if result.is_err() {
+            break;
         }
     }
     c.bits = h.bits;
@@ -918,14 +927,13 @@ fn decode_block<V: Visitor>(
             let used = (g >> 16) as u32 & 0xFF;
             if used != 0 && used <= h.bits.available() && k + (g >> 24 & 0xFF) as usize <= 64 {
                 let dk = (g & 0x7F) as usize;
-                let sel = if dk == 0 {
-                    Some(0)
-                } else {
-                    let first = v.coef(k + (g >> 12 & 15) as usize, 0);
-                    let last = v.coef(k + dk - 1, 0);
-                    (first == last).then_some(first)
-                };
-                if let Some(sel) = sel {
+                // First and last coefficient of the run (both `k` for a lone
+                // EOB, which has no additional bits: its code is unused).
+                // No branch on `dk`: lone EOBs are frequent and unpredictable.
+                let first = v.coef(k + (g >> 12 & 15) as usize, 0);
+                let last = v.coef(k + dk.max(1) - 1, 0);
+                if first == last {
+                    let sel = first;
                     consume(h, ring, g, sel, base, v);
                     k += dk;
                     if g & 0x80 != 0 {
