@@ -33,8 +33,8 @@ pub(crate) struct Selector {
     /// Rows the current block selects from: per component `3 * comp` = its
     /// table, `3 * comp + 1` = its table without DC, `3 * comp + 2` = zeros.
     rows: Vec<[u8; 64]>,
-    cur_row: usize,
-    /// A copy of `rows[cur_row]` (one load per coefficient in `coef`).
+    /// A copy of the current block's row (one load per coefficient in
+    /// `coef`).
     cur: [u8; 64],
     frame: Option<Frame>,
     /// Region mode, current scan: (frame index, H, V) of each scan component
@@ -91,7 +91,6 @@ impl Selector {
             region: if use_region { opts.region } else { None },
             table: Vec::new(),
             rows: Vec::new(),
-            cur_row: usize::MAX,
             cur: [0; 64],
             frame: None,
             scan_comps: Vec::new(),
@@ -231,7 +230,6 @@ impl<F: FnMut(u8, u64, &mut [u8], Planes<'_>) -> Result<()>> Visitor for SelectV
                 [*t, no_dc, [0u8; 64]]
             })
             .collect();
-        s.cur_row = usize::MAX;
         s.frame = Some(frame.clone());
         Ok(())
     }
@@ -326,10 +324,9 @@ impl<F: FnMut(u8, u64, &mut [u8], Planes<'_>) -> Result<()>> Visitor for SelectV
             } else {
                 0
             };
-        if row != s.cur_row {
-            s.cur_row = row;
-            s.cur = s.rows.get(row).copied().unwrap_or([0; 64]);
-        }
+        // Unconditionally: a 64-byte copy costs less than the mispredicted
+        // branch a "row changed?" test takes at component switches.
+        s.cur = s.rows.get(row).copied().unwrap_or([0; 64]);
     }
 
     #[inline(always)]

@@ -81,7 +81,13 @@ impl BitReader {
                 if !has_ff {
                     let n = (64 - self.nbits) / 8;
                     self.buf |= (x >> (64 - 8 * n)) << (64 - self.nbits - 8 * n);
-                    for j in 0..n as u64 {
+                    // Always eight entries (a loop of fixed length, no
+                    // mispredicted exit): those past the `n` loaded bytes
+                    // belong to indices not loaded yet, which are
+                    // rewritten when they are, and are at least
+                    // RING - 8 = 24 entries away from the 16 or so still in
+                    // use behind `loaded`.
+                    for j in 0..8u64 {
                         ring.0[((self.loaded + j) as usize) % RING] = self.next + j;
                     }
                     self.loaded += n as u64;
