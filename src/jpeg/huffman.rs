@@ -58,7 +58,8 @@ pub(crate) type Group = u64;
 /// A decoding table for one DHT table.
 #[derive(Clone)]
 pub struct HuffmanTable {
-    /// `multi[peek11]` = the [`Group`] starting with those bits (AC use).
+    /// `multi[peek11]` = the [`Group`] starting with those bits; filled for
+    /// AC tables only (all 0 = "no group" otherwise).
     multi: Box<[Group; 1 << MULTI_BITS]>,
     /// `lookup[peek9]` = the [`Entry`] of the code word starting with those
     /// 9 bits, or 0 when the code is longer than 9 bits.
@@ -127,18 +128,22 @@ impl HuffmanTable {
             code <<= 1;
         }
         maxcode[17] = i32::MAX;
-        let mut t = HuffmanTable {
+        Ok(HuffmanTable {
             multi: Box::new([0; 1 << MULTI_BITS]),
             lookup,
             maxcode,
             valoffset,
             values: values.to_vec(),
             counts: *counts,
-        };
+        })
+    }
+
+    /// Fill the multi-symbol table (AC tables only: the walker never asks a
+    /// DC table for a group, and building one costs a few tens of µs).
+    fn build_groups(&mut self) {
         for p in 0..1u32 << MULTI_BITS {
-            t.multi[p as usize] = t.build_group(p);
+            self.multi[p as usize] = self.build_group(p);
         }
-        Ok(t)
     }
 
     /// The [`Group`] of AC symbols read from the `MULTI_BITS`-bit pattern `p`:
@@ -281,6 +286,8 @@ pub fn parse_dht(
         if class == 0 {
             dc[id as usize] = Some(t);
         } else {
+            let mut t = t;
+            t.build_groups();
             ac[id as usize] = Some(t);
         }
         p += 17 + n;
@@ -312,6 +319,70 @@ mod tests {
         assert_eq!(t.decode(0), Some((1, 5)));
         assert_eq!(t.decode(0b1000_0000_0000_0000), Some((12, 7)));
         assert_eq!(t.decode(0xFFFF), None);
+    }
+
+    /// AC table: EOB = "0", 0x01 (run 0, size 1) = "10", ZRL = "110",
+    /// 0x12 (run 1, size 2) = "111".
+    fn small_ac() -> HuffmanTable {
+        let mut counts = [0u8; 16];
+        counts[0] = 1;
+        counts[1] = 1;
+        counts[2] = 2;
+        let mut t = HuffmanTable::new(&counts, &[0x00, 0x01, 0xF0, 0x12]).unwrap();
+        t.build_groups();
+        t
+    }
+
+    /// `bits` (a string of 0/1, at most 11) as a 16-bit peek.
+    fn peek(bits: &str) -> u32 {
+        let v = u32::from_str_radix(bits, 2).unwrap();
+        v << (16 - bits.len())
+    }
+
+    #[test]
+    fn groups_take_whole_symbols_and_stop_after_eob() {
+        let t = small_ac();
+        // 10 1 | 10 0 | 0 (EOB) | 1111: two size-1 coefficients, then EOB.
+        let g = t.group(peek("10110000111"));
+        assert_eq!(g & 0x7F, 2, "coefficient positions advanced");
+        assert_eq!(g >> 7 & 1, 1, "ends with EOB");
+        assert_eq!(g >> 8 & 15, 2, "additional bits");
+        assert_eq!(g >> 12 & 15, 0, "run of the first symbol");
+        assert_eq!(g >> 16 & 0xFF, 7, "bits consumed");
+        assert_eq!(g >> 24 & 0xFF, 3, "need = dk + EOB");
+        assert_eq!(
+            g >> 32,
+            (1 << (31 - 2)) | (1 << (31 - 5)),
+            "additional-bit mask"
+        );
+    }
+
+    #[test]
+    fn groups_stop_before_an_incomplete_symbol_or_zrl() {
+        let t = small_ac();
+        // 111 01 | 111 10 | 1: the third symbol does not fit in 11 bits.
+        let g = t.group(peek("11101111101"));
+        assert_eq!((g & 0x7F, g >> 7 & 1, g >> 16 & 0xFF), (4, 0, 10));
+        assert_eq!(g >> 12 & 15, 1);
+        assert_eq!(g >> 8 & 15, 4);
+        // A ZRL first: no group; a ZRL later ends the group before it.
+        assert_eq!(t.group(peek("11000000000")) >> 16 & 0xFF, 0);
+        let g = t.group(peek("10111000000"));
+        assert_eq!((g & 0x7F, g >> 16 & 0xFF), (1, 3));
+    }
+
+    #[test]
+    fn dc_tables_have_no_groups() {
+        let counts = [0, 1, 5, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0, 0, 0];
+        let values = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11];
+        let mut dc: [Option<HuffmanTable>; 4] = Default::default();
+        let mut ac: [Option<HuffmanTable>; 4] = Default::default();
+        let mut body = vec![0x00];
+        body.extend_from_slice(&counts);
+        body.extend_from_slice(&values);
+        parse_dht(&body, &mut dc, &mut ac, 0).unwrap();
+        let t = dc[0].as_ref().unwrap();
+        assert!((0..1u32 << MULTI_BITS).all(|p| t.multi[p as usize] == 0));
     }
 
     #[test]
