@@ -36,15 +36,7 @@ fn inputs() -> Vec<(&'static str, Vec<u8>)> {
         let main = generate(48, 32, Layout::S420, 85, 0, 201);
         let thumb = generate(16, 16, Layout::S420, 90, 0, 202);
         let after = generate(24, 16, Layout::S444, 85, 0, 203);
-        let mut payload = b"Exif\0\0MM\0\x2a\0\0\0\x08\0\0\0\0\0\0".to_vec();
-        payload.extend_from_slice(&thumb);
-        let mut out = main[..2].to_vec();
-        out.extend_from_slice(&[0xFF, 0xE1]);
-        out.extend_from_slice(&((payload.len() + 2) as u16).to_be_bytes());
-        out.extend_from_slice(&payload);
-        out.extend_from_slice(&main[2..]);
-        out.extend_from_slice(&after);
-        out
+        common::embed(&main, common::TIFF_PREFIX, &thumb, b"", &after).0
     };
     vec![
         (

@@ -47,14 +47,7 @@ fn seeds() -> Vec<(String, Vec<u8>)> {
     let main = generate(24, 16, Layout::S420, 80, 0, 11);
     let thumb = generate(8, 8, Layout::Gray, 80, 0, 12);
     let after = generate(8, 8, Layout::S444, 80, 0, 13);
-    let mut payload = b"Exif\0\0".to_vec();
-    payload.extend_from_slice(&thumb);
-    let mut f = main[..2].to_vec();
-    f.extend_from_slice(&[0xFF, 0xE1]);
-    f.extend_from_slice(&((payload.len() + 2) as u16).to_be_bytes());
-    f.extend_from_slice(&payload);
-    f.extend_from_slice(&main[2..]);
-    f.extend_from_slice(&after);
+    let (f, _, _) = common::embed(&main, b"Exif\0\0", &thumb, b"", &after);
     v.push(("embedded".into(), f));
     v
 }

@@ -327,21 +327,33 @@ pub fn with_embedded() -> (Vec<u8>, usize, Vec<u8>, usize, Vec<u8>) {
     let main = generate(160, 120, Layout::S420, 85, 0, 101);
     let thumb = generate(64, 48, Layout::S420, 90, 0, 102);
     let after = generate(96, 72, Layout::S444, 85, 0, 103);
-    // APP1 "Exif\0\0" + a minimal big-endian TIFF header, then the thumbnail.
-    let mut payload = b"Exif\0\0MM\0\x2a\0\0\0\x08\0\0\0\0\0\0".to_vec();
-    let thumb_in_payload = payload.len();
-    payload.extend_from_slice(&thumb);
-    payload.extend_from_slice(b"tail");
-    let mut out = Vec::new();
-    out.extend_from_slice(&main[..2]); // SOI
+    let (out, thumb_at, after_at) = embed(&main, TIFF_PREFIX, &thumb, b"tail", &after);
+    (out, thumb_at, thumb, after_at, after)
+}
+
+/// APP1 "Exif\0\0" and a minimal big-endian TIFF header.
+pub const TIFF_PREFIX: &[u8] = b"Exif\0\0MM\0\x2a\0\0\0\x08\0\0\0\0\0\0";
+
+/// `main` with an APP1 segment right after its SOI holding `prefix`, the
+/// JPEG `thumb` and `suffix`, and the JPEG `after` appended after its EOI.
+/// Returns (file, offset of the thumbnail, offset of the appended JPEG).
+pub fn embed(
+    main: &[u8],
+    prefix: &[u8],
+    thumb: &[u8],
+    suffix: &[u8],
+    after: &[u8],
+) -> (Vec<u8>, usize, usize) {
+    let payload = [prefix, thumb, suffix].concat();
+    let mut out = main[..2].to_vec(); // SOI
     out.extend_from_slice(&[0xFF, 0xE1]);
     out.extend_from_slice(&((payload.len() + 2) as u16).to_be_bytes());
-    let thumb_at = out.len() + thumb_in_payload;
+    let thumb_at = out.len() + prefix.len();
     out.extend_from_slice(&payload);
     out.extend_from_slice(&main[2..]);
     let after_at = out.len();
-    out.extend_from_slice(&after);
-    (out, thumb_at, thumb, after_at, after)
+    out.extend_from_slice(after);
+    (out, thumb_at, after_at)
 }
 
 // ---------------------------------------------------------------- pixels
