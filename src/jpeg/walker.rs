@@ -65,8 +65,9 @@ pub trait Visitor {
     /// code for its additional bits: 0 = not selected, `L + 1` = selected at
     /// key level `L` (0..=2).
     ///
-    /// When `NEEDS_VALUES` is false the walker decodes runs of AC symbols
-    /// together: it then passes value 0, asks only for the first and the
+    /// When `NEEDS_VALUES` is false the walker passes value 0, asks for the
+    /// DC code of every block (additional bits or not), and decodes runs of
+    /// AC symbols together: it asks only for the first and the
     /// last coefficient of a run (for a run that is only an EOB, the position
     /// it stands at; that code is unused), and uses their code for the whole
     /// run when they agree. Such a visitor's code must depend only on the
@@ -902,14 +903,13 @@ fn decode_block<V: Visitor>(
     if len + s > h.bits.available() {
         return Err(Stop::Short(h.bits.short(last)));
     }
-    let sel = if s > 0 {
-        let value = if V::NEEDS_VALUES {
-            h.preds[si] += extend(h.bits.peek_after(len, s), s);
-            h.preds[si]
-        } else {
-            0
-        };
-        v.coef(0, value)
+    let sel = if !V::NEEDS_VALUES {
+        // No branch on whether the difference is 0 (unpredictable): with no
+        // additional bits the mask is empty and the code unused.
+        v.coef(0, 0)
+    } else if s > 0 {
+        h.preds[si] += extend(h.bits.peek_after(len, s), s);
+        v.coef(0, h.preds[si])
     } else {
         0
     };
