@@ -17,12 +17,12 @@ pub(crate) enum Short {
 
 /// Size of the ring of data-byte offsets (must exceed the 8 bytes the bit
 /// buffer can hold plus the partially consumed bytes not yet recorded).
-pub(crate) const RING: usize = 32;
+const RING: usize = 32;
 
 /// `ring[d % RING]` = absolute file offset of data byte `d` of the current
 /// entropy-coded segment.
 #[derive(Clone, Copy)]
-pub(crate) struct Ring(pub [u64; RING]);
+pub(crate) struct Ring([u64; RING]);
 
 impl Ring {
     pub fn new() -> Ring {
@@ -97,14 +97,7 @@ impl BitReader {
                 }
             }
         }
-        // Byte by byte: stuffing, a marker or the window end is near. Inline
-        // on purpose: a call taking `self` by reference would force the
-        // caller's copy of the reader out of registers.
-        self.fill_bytes(ring, w, base);
-    }
-
-    #[inline(always)]
-    fn fill_bytes(&mut self, ring: &mut Ring, w: &[u8], base: u64) {
+        // Byte by byte: stuffing, a marker or the window end is near.
         while self.nbits <= 56 && !self.marker {
             let i = (self.next - base) as usize;
             let Some(&b) = w.get(i) else {

@@ -754,6 +754,11 @@ fn emit_slow<V: Visitor>(bits: BitReader, acc: Acc, ring: &Ring, base: u64, v: &
 fn settle_to<V: Visitor>(scan: &mut ScanState, w: &[u8], base: u64, v: &mut V) {
     let c = &scan.cursor;
     let to = c.bits.offset_of(&c.ring, c.acc.byte);
+    settle_until(scan, to, w, base, v);
+}
+
+/// Settle every byte from `scan.settled` up to absolute offset `to`.
+fn settle_until<V: Visitor>(scan: &mut ScanState, to: u64, w: &[u8], base: u64, v: &mut V) {
     if to > scan.settled {
         let (a, b) = ((scan.settled - base) as usize, (to - base) as usize);
         v.settle(a, &w[a..b]);
@@ -772,14 +777,9 @@ fn settle_on_error<V: Visitor>(scan: &mut ScanState, w: &[u8], base: u64, v: &mu
     let c = &mut scan.cursor;
     emit(&c.bits, &mut c.acc, &c.ring, base, v);
     let consumed = c.bits.consumed();
-    if consumed == 0 {
-        return;
-    }
-    let to = c.bits.offset_of(&c.ring, (consumed - 1) >> 3);
-    if to > scan.settled {
-        let (a, b) = ((scan.settled - base) as usize, (to - base) as usize);
-        v.settle(a, &w[a..b]);
-        scan.settled = to;
+    if consumed > 0 {
+        let to = c.bits.offset_of(&c.ring, (consumed - 1) >> 3);
+        settle_until(scan, to, w, base, v);
     }
 }
 
