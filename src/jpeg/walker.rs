@@ -33,7 +33,7 @@ pub enum BitClass {
 /// those it selected (through the return value of [`Visitor::coef`]), as
 /// *records* written into arrays parallel to the window, and then when those
 /// records are final (*settled*).
-pub trait Visitor {
+pub trait Visitor: sealed::Sealed {
     /// Whether `coef` needs the coefficient values (false lets the walker
     /// skip sign extension and DC prediction).
     const NEEDS_VALUES: bool = true;
@@ -108,6 +108,14 @@ pub trait Visitor {
     fn segment_bits(&mut self, _start: u64, _additional: &[u64; 4]) {}
     /// Something odd but harmless (extraneous bytes before a marker).
     fn warning(&mut self, _offset: u64, _message: String) {}
+}
+
+/// The walker's visitors are this crate's own: the contract of
+/// [`Visitor::coef`] for value-less visitors is narrower than a general
+/// "every coefficient" callback, so outside implementations are not allowed.
+pub(crate) mod sealed {
+    /// Implemented by the crate's visitors only.
+    pub trait Sealed {}
 }
 
 /// Result of [`ImageWalker::advance`].
@@ -207,6 +215,25 @@ struct Hot {
 /// settle call; small enough to stay in the L1 cache).
 const SETTLE_EVERY: u64 = 512;
 
+impl ScanState {
+    /// Where the processed data of this image ends if parsing fails at the
+    /// current position (format v1, docs/fspe.md section 7): before the last
+    /// data byte holding a consumed bit, and, inside a segment, not after
+    /// the first byte of the 32-bit group that holds the last consumed bit.
+    /// Only grows while the scan advances, so a stream never releases a byte
+    /// that an in-place run would leave out.
+    fn stop_point(&self) -> u64 {
+        let c = &self.cursor;
+        let consumed = c.bits.consumed();
+        let byte = match consumed.checked_sub(1) {
+            None => 0,
+            Some(_) if c.finished => (consumed - 1) >> 3,
+            Some(last) => (last >> 3).min((consumed >> 5) << 2),
+        };
+        c.bits.offset_of(&c.ring, byte)
+    }
+}
+
 struct ScanState {
     /// The blocks of one MCU, flattened: one loop with a fixed trip count
     /// (nested loops over components and sampling factors mispredict at
@@ -299,11 +326,13 @@ impl ImageWalker {
         self.scans
     }
 
-    /// Every byte before this absolute offset is final: its `byte` callback
-    /// has been made and no later work will revisit it.
+    /// Every byte before this absolute offset is final: settled (its records
+    /// will not change) and before the point where this image's data would
+    /// end if parsing failed now (see `ScanState::stop_point`). After an
+    /// error it is where the image's processed data ends.
     pub fn committed(&self) -> u64 {
         match (&self.state, &self.scan) {
-            (State::Scan, Some(s)) => s.settled,
+            (State::Scan, Some(s)) => s.settled.min(s.stop_point()),
             _ => self.pos,
         }
     }
@@ -781,6 +810,9 @@ fn settle_on_error<V: Visitor>(scan: &mut ScanState, w: &[u8], base: u64, v: &mu
         let to = c.bits.offset_of(&c.ring, (consumed - 1) >> 3);
         settle_until(scan, to, w, base, v);
     }
+    // The segment will not finish: report the bits decoded before the error.
+    let c = &scan.cursor;
+    v.segment_bits(c.start, &c.acc.count);
 }
 
 /// At the end of an entropy-coded segment: record and settle every byte
