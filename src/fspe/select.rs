@@ -197,6 +197,11 @@ pub(crate) struct SelectVisit<'a, F: FnMut(u8, u64, &mut [u8], Planes<'_>) -> Re
     pub(crate) warnings: &'a mut Vec<(u64, String)>,
 }
 
+impl<F: FnMut(u8, u64, &mut [u8], Planes<'_>) -> Result<()>> crate::jpeg::walker::sealed::Sealed
+    for SelectVisit<'_, F>
+{
+}
+
 impl<F: FnMut(u8, u64, &mut [u8], Planes<'_>) -> Result<()>> Visitor for SelectVisit<'_, F> {
     const NEEDS_VALUES: bool = false;
     const RECORDS: bool = true;

@@ -55,6 +55,8 @@ struct Collect {
     base: Option<usize>,
 }
 
+impl super::walker::sealed::Sealed for Collect {}
+
 impl Visitor for Collect {
     fn frame(&mut self, f: &Frame) -> Result<()> {
         let mut total = 0u64;
