@@ -172,15 +172,16 @@ fn apply_single(bytes: &mut [u8], masks: &[u8], ks: &[u8], dir: Direction) {
     let mut mc = masks.chunks_exact(BLOCK);
     let mut kc = ks.chunks_exact(2 * BLOCK);
     for ((b, m), k) in (&mut bc).zip(&mut mc).zip(&mut kc) {
-        let b: &mut [u8; BLOCK] = b.try_into().unwrap();
-        let m: &[u8; BLOCK] = m.try_into().unwrap();
-        let k: &[u8; 2 * BLOCK] = k.try_into().unwrap();
+        let b: &mut [u8; BLOCK] = b.try_into().expect("chunks_exact(BLOCK)");
+        let m: &[u8; BLOCK] = m.try_into().expect("chunks_exact(BLOCK)");
+        let k: &[u8; 2 * BLOCK] = k.try_into().expect("chunks_exact(2 * BLOCK)");
         // Even keystream bytes (`k0` of each pair). Gathered SWAR-style, 4
         // from each 8 bytes, which vectorises; a plain `k[2 * j]` loop
         // becomes byte-by-byte gathers.
         let mut k0 = [0u8; BLOCK];
         for (d, p) in k0.chunks_exact_mut(4).zip(k.chunks_exact(8)) {
-            let mut x = u64::from_le_bytes(p.try_into().unwrap()) & 0x00FF_00FF_00FF_00FF;
+            let mut x =
+                u64::from_le_bytes(p.try_into().expect("chunks_exact(8)")) & 0x00FF_00FF_00FF_00FF;
             x = (x | (x >> 8)) & 0x0000_FFFF_0000_FFFF;
             x = (x | (x >> 16)) & 0xFFFF_FFFF;
             d.copy_from_slice(&(x as u32).to_le_bytes());
@@ -194,7 +195,7 @@ fn apply_single(bytes: &mut [u8], masks: &[u8], ks: &[u8], dir: Direction) {
             b[j] = x ^ (k0[j] & s & if sp { 0 } else { 0xFF });
         }
         for (w, flags) in special.chunks_exact(8).enumerate() {
-            let mut bits = u64::from_le_bytes(flags.try_into().unwrap());
+            let mut bits = u64::from_le_bytes(flags.try_into().expect("chunks_exact(8)"));
             while bits != 0 {
                 let j = 8 * w + (bits.trailing_zeros() / 8) as usize;
                 bits &= bits - 1;
