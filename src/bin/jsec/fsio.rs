@@ -101,12 +101,52 @@ fn create_temp(out: &Path, secret: bool) -> io::Result<(PathBuf, File)> {
     }
 }
 
+/// How an output path is written.
+#[derive(Debug, PartialEq, Eq)]
+enum Target {
+    /// An existing non-regular file (character or block device, FIFO,
+    /// socket: `/dev/null`, `/dev/stdout` on a pipe): written in place.
+    /// Renaming a temporary file over it would replace the device node.
+    Special(PathBuf),
+    /// A regular file or a new name: replaced atomically through a
+    /// temporary file next to this path. A symbolic link to a regular file
+    /// resolves to the file, so the link is kept and its target replaced.
+    Replace(PathBuf),
+}
+
+fn target(out: &Path) -> Target {
+    match fs::metadata(out) {
+        Ok(m) if !m.is_file() && !m.is_dir() => Target::Special(out.to_path_buf()),
+        Ok(m) if m.is_file() && out.is_symlink() => match fs::canonicalize(out) {
+            Ok(real) => Target::Replace(real),
+            Err(_) => Target::Replace(out.to_path_buf()),
+        },
+        _ => Target::Replace(out.to_path_buf()),
+    }
+}
+
+/// Write `data` into an existing non-regular file (no create, no rename).
+fn write_special(out: &Path, data: &[u8]) -> Result<(), Failure> {
+    OpenOptions::new()
+        .write(true)
+        .open(out)
+        .and_then(|mut f| f.write_all(data).and_then(|()| f.flush()))
+        .map_err(|e| Failure::at(out, io_message(&e)))
+}
+
 /// Write `data` to `out` atomically: into a temporary file in the same
 /// directory, then renamed over `out`. On any error the temporary file is
-/// removed and `out` is untouched. An existing `out` keeps its permissions.
+/// removed and `out` is untouched. An existing `out` keeps its permissions;
+/// a symbolic link to a regular file keeps pointing to it (the file is
+/// replaced); an existing device, FIFO or socket is written in place.
 pub fn write_atomic(out: &Path, data: &[u8]) -> Result<(), Failure> {
-    let existing = fs::metadata(out).ok().map(|m| m.permissions());
-    let (tmp, mut file) = create_temp(out, false).map_err(|e| Failure::at(out, io_message(&e)))?;
+    let path = match target(out) {
+        Target::Special(p) => return write_special(&p, data),
+        Target::Replace(p) => p,
+    };
+    let existing = fs::metadata(&path).ok().map(|m| m.permissions());
+    let (tmp, mut file) =
+        create_temp(&path, false).map_err(|e| Failure::at(out, io_message(&e)))?;
     let result = (|| -> io::Result<()> {
         file.write_all(data)?;
         file.flush()?;
@@ -114,7 +154,7 @@ pub fn write_atomic(out: &Path, data: &[u8]) -> Result<(), Failure> {
         if let Some(p) = existing {
             fs::set_permissions(&tmp, p)?;
         }
-        fs::rename(&tmp, out)
+        fs::rename(&tmp, &path)
     })();
     result.map_err(|e| {
         let _ = fs::remove_file(&tmp);
@@ -175,13 +215,17 @@ fn write_secret_new(out: &Path, data: &[u8]) -> Result<(), Failure> {
 }
 
 fn write_secret_atomic(out: &Path, data: &[u8]) -> Result<(), Failure> {
-    let (tmp, mut file) = create_temp(out, true).map_err(|e| Failure::at(out, io_message(&e)))?;
+    let path = match target(out) {
+        Target::Special(p) => return write_special(&p, data),
+        Target::Replace(p) => p,
+    };
+    let (tmp, mut file) = create_temp(&path, true).map_err(|e| Failure::at(out, io_message(&e)))?;
     let result = (|| -> io::Result<()> {
         set_owner_only(&tmp)?;
         file.write_all(data)?;
         file.flush()?;
         drop(file);
-        fs::rename(&tmp, out)
+        fs::rename(&tmp, &path)
     })();
     result.map_err(|e| {
         let _ = fs::remove_file(&tmp);
@@ -287,6 +331,38 @@ mod tests {
         assert_eq!(fs::read_dir(dir.path()).unwrap().count(), 1);
         let bad = dir.path().join("missing-dir").join("o.jpg");
         assert!(write_atomic(&bad, b"x").is_err());
+    }
+
+    #[test]
+    #[cfg(unix)]
+    fn devices_are_written_in_place_and_links_kept() {
+        // Only resolved, never written: a regression must not rename a file
+        // over /dev/null.
+        assert_eq!(
+            target(Path::new("/dev/null")),
+            Target::Special(PathBuf::from("/dev/null"))
+        );
+        let dir = tempfile::tempdir().unwrap();
+        let real = dir.path().join("real.jpg");
+        let link = dir.path().join("link.jpg");
+        fs::write(&real, b"old").unwrap();
+        std::os::unix::fs::symlink(&real, &link).unwrap();
+        write_atomic(&link, b"new").unwrap();
+        assert!(link.is_symlink(), "the link was replaced by a file");
+        assert_eq!(fs::read(&real).unwrap(), b"new");
+        assert_eq!(fs::read_dir(dir.path()).unwrap().count(), 2);
+        // A FIFO is opened and written, not replaced.
+        let fifo = dir.path().join("pipe");
+        let made = std::process::Command::new("mkfifo").arg(&fifo).status();
+        if made.map(|s| s.success()).unwrap_or(false) {
+            let reader = {
+                let fifo = fifo.clone();
+                std::thread::spawn(move || fs::read(fifo).unwrap())
+            };
+            write_atomic(&fifo, b"through").unwrap();
+            assert_eq!(reader.join().unwrap(), b"through");
+            assert!(!fs::symlink_metadata(&fifo).unwrap().is_file());
+        }
     }
 
     #[test]
