@@ -1,6 +1,6 @@
 //! Bit reader over entropy-coded data (T.81 F.2.2.5 / F.1.2.3): removes byte
-//! stuffing, stops at markers, and remembers the file offset of every data
-//! byte it loads so that bit positions can be mapped back to file bytes.
+//! stuffing, stops at markers, and remembers where the stuffed bytes were so
+//! that bit positions can be mapped back to file bytes.
 //!
 //! The reader's scalar state ([`BitReader`], `Copy`, a few words) is kept
 //! apart from the offset ring ([`Ring`]) so that the walker's hot loop can
@@ -15,18 +15,32 @@ pub(crate) enum Short {
     Truncated,
 }
 
-/// Size of the ring of data-byte offsets (must exceed the 8 bytes the bit
-/// buffer can hold plus the partially consumed bytes not yet recorded).
+/// Number of 0xFF data bytes the [`Ring`] remembers: more than can lie
+/// between the oldest byte whose offset is asked for (a few bytes behind
+/// the consumed position) and the newest loaded one (8 bytes ahead of it).
 const RING: usize = 32;
 
-/// `ring[d % RING]` = absolute file offset of data byte `d` of the current
-/// entropy-coded segment.
+/// The most recent 0xFF data bytes of the current entropy-coded segment
+/// (each followed by a stuffed zero in the file) with their file offsets.
+/// The data bytes between two of them are contiguous in the file, so the
+/// offset of every recent data byte follows from them (see
+/// [`BitReader::offset_of`]); the fast refill path, which loads no 0xFF,
+/// writes nothing here.
 #[derive(Clone, Copy)]
-pub(crate) struct Ring([u64; RING]);
+pub(crate) struct Ring {
+    /// `ff[i % RING]` = (data index, absolute file offset) of the segment's
+    /// `i`-th 0xFF data byte.
+    ff: [(u64, u64); RING],
+    /// Number of 0xFF data bytes loaded in the segment.
+    n: u64,
+}
 
 impl Ring {
     pub fn new() -> Ring {
-        Ring([0; RING])
+        Ring {
+            ff: [(0, 0); RING],
+            n: 0,
+        }
     }
 }
 
@@ -81,15 +95,6 @@ impl BitReader {
                 if !has_ff {
                     let n = (64 - self.nbits) / 8;
                     self.buf |= (x >> (64 - 8 * n)) << (64 - self.nbits - 8 * n);
-                    // Always eight entries (a loop of fixed length, no
-                    // mispredicted exit): those past the `n` loaded bytes
-                    // belong to indices not loaded yet, which are
-                    // rewritten when they are, and are at least
-                    // RING - 8 = 24 entries away from the 16 or so still in
-                    // use behind `loaded`.
-                    for j in 0..8u64 {
-                        ring.0[((self.loaded + j) as usize) % RING] = self.next + j;
-                    }
                     self.loaded += n as u64;
                     self.next += n as u64;
                     self.nbits += 8 * n;
@@ -113,19 +118,20 @@ impl BitReader {
                     self.marker = true;
                     return;
                 }
-                self.push(ring, 0xFF);
+                ring.ff[(ring.n as usize) % RING] = (self.loaded, self.next);
+                ring.n += 1;
+                self.push(0xFF);
                 self.last_ff = self.loaded;
                 self.next += 2;
             } else {
-                self.push(ring, b);
+                self.push(b);
                 self.next += 1;
             }
         }
     }
 
     #[inline(always)]
-    fn push(&mut self, ring: &mut Ring, b: u8) {
-        ring.0[(self.loaded as usize) % RING] = self.next;
+    fn push(&mut self, b: u8) {
         self.buf |= (b as u64) << (56 - self.nbits);
         self.nbits += 8;
         self.loaded += 1;
@@ -175,15 +181,39 @@ impl BitReader {
         ((self.buf << len) >> (64 - s)) as u32
     }
 
-    /// Absolute file offset of data byte `d` (which must still be in the
-    /// ring, or be the next one to load).
+    /// Absolute file offset of data byte `d` of the segment (the next one to
+    /// load when `d >= loaded`). Fewer than `RING` 0xFF data bytes may lie
+    /// between `d` and the newest loaded byte.
     #[inline(always)]
     pub fn offset_of(&self, ring: &Ring, d: u64) -> u64 {
-        if d < self.loaded {
-            ring.0[(d as usize) % RING]
-        } else {
+        if d >= self.loaded {
             self.next
+        } else if d >= self.last_ff {
+            // No 0xFF from `d` on: contiguous up to `next`.
+            d + self.next - self.loaded
+        } else {
+            Self::offset_before_ff(ring, d)
         }
+    }
+
+    /// `offset_of` for a byte at or before the newest 0xFF data byte: the
+    /// oldest remembered 0xFF at or after `d` is contiguous with it.
+    #[cold]
+    fn offset_before_ff(ring: &Ring, d: u64) -> u64 {
+        debug_assert!(ring.n > 0);
+        let oldest = ring.n.saturating_sub(RING as u64);
+        let mut j = ring.n - 1;
+        let (mut idx, mut off) = ring.ff[(j as usize) % RING];
+        while j > oldest {
+            let (pi, po) = ring.ff[((j - 1) as usize) % RING];
+            if pi < d {
+                break;
+            }
+            (idx, off) = (pi, po);
+            j -= 1;
+        }
+        debug_assert!(idx >= d && (j > oldest || ring.n <= RING as u64));
+        off - (idx - d)
     }
 
     /// Absolute offset just past the last data byte any consumed bit lies in
@@ -201,5 +231,53 @@ impl BitReader {
         } else {
             off + 1
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every recent data byte maps to its file offset, through runs of
+    /// stuffed 0xFF bytes, fast refills and the segment end.
+    #[test]
+    fn offsets_of_data_bytes_follow_stuffing() {
+        // Data bytes (after unstuffing) and where each sits in the file.
+        let mut file = vec![0xAAu8; 5]; // bytes before the segment
+        let start = file.len() as u64;
+        let mut data_at = Vec::new();
+        for i in 0..400u32 {
+            let b = match i % 37 {
+                3 | 4 | 5 | 20 => 0xFF,
+                _ => (i * 7 % 251) as u8,
+            };
+            data_at.push(file.len() as u64);
+            file.push(b);
+            if b == 0xFF {
+                file.push(0);
+            }
+        }
+        let base = 0u64;
+        let mut r = BitReader::new(start);
+        let mut ring = Ring::new();
+        let mut consumed_bytes = 0u64;
+        loop {
+            r.fill(&mut ring, &file, base);
+            if r.available() < 8 {
+                break;
+            }
+            // Consume a byte, then check every byte still in reach.
+            r.skip(8);
+            consumed_bytes += 1;
+            let from = consumed_bytes.saturating_sub(8);
+            for d in from..=r.loaded {
+                let want = data_at
+                    .get(d as usize)
+                    .copied()
+                    .unwrap_or(file.len() as u64);
+                assert_eq!(r.offset_of(&ring, d), want, "data byte {d}");
+            }
+        }
+        assert_eq!(consumed_bytes, data_at.len() as u64);
     }
 }
