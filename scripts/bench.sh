@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
-# Time `jsec encrypt` (whole command: read, parse, encrypt, write + rename)
-# against `djpeg` (full decode to /dev/null) and `jpegtran -copy all`
-# (entropy decode + re-encode, to /dev/null and, like for like on I/O with
-# jsec which must write its output, to a file), single-threaded, on the
+# Time `jsec encrypt` (whole command: read, parse, encrypt, write) against
+# `djpeg` (full decode to /dev/null) and `jpegtran -copy all` (entropy
+# decode + re-encode), like for like on I/O: jsec and jpegtran both writing
+# to /dev/null, and both writing a file. Single-threaded, on the
 # corpus's largest photo and on generated/jpeg/a1080-q85-420.jpg. Prints mean
 # times, MB/s (1 MB = 10^6 bytes of input) and the time ratios jsec/djpeg
 # and jsec/jpegtran (below 1 = jsec is faster).
@@ -60,7 +60,8 @@ mean_seconds() {
     shift
     if command -v hyperfine >/dev/null; then
         hyperfine -N --style none --warmup 2 --min-runs 10 \
-            --export-csv "$tmp/$name.csv" "$(printf '%q ' "$@")" >/dev/null
+            --export-csv "$tmp/$name.csv" "$(printf '%q ' "$@")" >/dev/null 2>"$tmp/$name.err" ||
+            { cat "$tmp/$name.err" >&2; return 1; }
         # CSV: command,mean,stddev,median,user,system,min,max
         awk -F, 'NR == 2 { print $2 }' "$tmp/$name.csv"
     else
@@ -77,19 +78,21 @@ for f in "${files[@]}"; do
     size=$(stat -c %s "$f")
     echo
     echo "== $(basename "$f"): $size bytes"
-    t_jsec=$(mean_seconds jsec "$jsec" encrypt --jobs 1 --key "$tmp/key.hex" "$f" "$tmp/out.jpg")
+    # Like for like on I/O: both tools write to /dev/null, and both write a
+    # file in the same directory (jsec through its temporary file + rename).
+    t_jsec=$(mean_seconds jsec "$jsec" encrypt --jobs 1 --key "$tmp/key.hex" "$f" /dev/null)
+    t_jsecf=$(mean_seconds jsec_file "$jsec" encrypt --jobs 1 --key "$tmp/key.hex" "$f" "$tmp/out.jpg")
     t_djpeg=$(mean_seconds djpeg djpeg -outfile /dev/null "$f")
     t_tran=$(mean_seconds jpegtran jpegtran -copy all -outfile /dev/null "$f")
-    # Like for like on I/O: jsec must write its output file, so also time
-    # jpegtran writing a real file next to jsec's.
     t_tranf=$(mean_seconds jpegtran_file jpegtran -copy all -outfile "$tmp/jt.jpg" "$f")
-    for row in "jsec encrypt:$t_jsec" "djpeg:$t_djpeg" "jpegtran -copy all:$t_tran" "jpegtran (to a file):$t_tranf"; do
+    for row in "jsec encrypt:$t_jsec" "jsec (to a file):$t_jsecf" "djpeg:$t_djpeg" \
+        "jpegtran -copy all:$t_tran" "jpegtran (to a file):$t_tranf"; do
         awk -v name="${row%%:*}" -v t="${row##*:}" -v s="$size" \
             'BEGIN { printf "  %-20s %9.2f ms %9.1f MB/s\n", name, t * 1e3, s / t / 1e6 }'
     done
-    awk -v j="$t_jsec" -v d="$t_djpeg" -v t="$t_tran" -v tf="$t_tranf" 'BEGIN {
+    awk -v j="$t_jsec" -v jf="$t_jsecf" -v d="$t_djpeg" -v t="$t_tran" -v tf="$t_tranf" 'BEGIN {
         printf "  ratio jsec/djpeg    %6.2f (time; %.2fx the speed of djpeg)\n", j / d, d / j
-        printf "  ratio jsec/jpegtran %6.2f (time; %.2fx the speed of jpegtran to /dev/null)\n", j / t, t / j
-        printf "  ratio jsec/jpegtran %6.2f (time; %.2fx the speed of jpegtran writing a file)\n", j / tf, tf / j
+        printf "  ratio jsec/jpegtran %6.2f (time; %.2fx the speed of jpegtran, both to /dev/null)\n", j / t, t / j
+        printf "  ratio jsec/jpegtran %6.2f (time; %.2fx the speed of jpegtran, both writing a file)\n", jf / tf, tf / jf
     }'
 done
