@@ -36,6 +36,9 @@ pub(crate) struct Selector {
     /// A copy of the current block's row (one load per coefficient in
     /// `coef`).
     cur: [u8; 64],
+    /// No region, and every coefficient of every component selected at
+    /// level 0 (the default options): see `Visitor::all_selected`.
+    all_selected: bool,
     frame: Option<Frame>,
     /// Region mode, current scan: (frame index, H, V) of each scan component
     /// (H = V = 1 for a non-interleaved scan) and MCUs per row / in total.
@@ -92,6 +95,7 @@ impl Selector {
             table: Vec::new(),
             rows: Vec::new(),
             cur: [0; 64],
+            all_selected: false,
             frame: None,
             scan_comps: Vec::new(),
             scan_mcus_x: 0,
@@ -235,6 +239,8 @@ impl<F: FnMut(u8, u64, &mut [u8], Planes<'_>) -> Result<()>> Visitor for SelectV
                 [*t, no_dc, [0u8; 64]]
             })
             .collect();
+        s.all_selected =
+            s.region.is_none() && s.table.iter().all(|t| t.iter().all(|&code| code == 1));
         s.frame = Some(frame.clone());
         Ok(())
     }
@@ -337,6 +343,10 @@ impl<F: FnMut(u8, u64, &mut [u8], Planes<'_>) -> Result<()>> Visitor for SelectV
     #[inline(always)]
     fn coef(&mut self, k: usize, _value: i32) -> u8 {
         self.sel.cur[k & 63]
+    }
+
+    fn all_selected(&self) -> bool {
+        self.sel.all_selected
     }
 
     #[inline(always)]

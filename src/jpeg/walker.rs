@@ -77,6 +77,15 @@ pub trait Visitor: sealed::Sealed {
     fn coef(&mut self, _k: usize, _value: i32) -> u8 {
         0
     }
+    /// True when `coef` gives selection code 1 (level 0) to every
+    /// coefficient of every block of the current scan, whatever `block` was
+    /// told: a value-less recording visitor then gets neither call, and its
+    /// records have `selected[0]` equal to `additional`. Asked once per
+    /// scan, after `scan`.
+    #[inline(always)]
+    fn all_selected(&self) -> bool {
+        false
+    }
     /// Record the bit classes of the eight data bytes at window indices
     /// `index..index + 8`, which are consecutive in the file (no stuffing
     /// between them): one byte per lane, first byte in the most significant
@@ -245,6 +254,10 @@ struct ScanState {
     cursor: Cursor,
     /// Absolute offset before which every byte of the scan is settled.
     settled: u64,
+    /// The visitor selects every coefficient at level 0 (see
+    /// [`Visitor::all_selected`]): the accumulators' `s` are not kept, the
+    /// selected bits are the additional bits `a`.
+    uniform: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -578,6 +591,7 @@ impl ImageWalker {
             number: self.scans,
             cursor: Cursor::new(self.pos, 0, 0),
             settled: self.pos,
+            uniform: !V::NEEDS_VALUES && V::RECORDS && v.all_selected(),
         });
         self.state = State::Scan;
         Ok(())
@@ -674,15 +688,21 @@ impl ImageWalker {
                 continue;
             }
             let saved = if last { None } else { Some(*c) };
-            match decode_mcu(scan, &self.dc, &self.ac, w, base, last, v) {
+            let decoded = if scan.uniform {
+                decode_mcu::<V, true>(scan, &self.dc, &self.ac, w, base, last, v)
+            } else {
+                decode_mcu::<V, false>(scan, &self.dc, &self.ac, w, base, last, v)
+            };
+            match decoded {
                 Ok(()) => {
+                    let uniform = scan.uniform;
                     let c = &mut scan.cursor;
                     c.mcu += 1;
                     c.in_interval += 1;
                     if V::RECORDS
                         && c.bits.offset_of(&c.ring, c.acc.byte) >= scan.settled + SETTLE_EVERY
                     {
-                        emit(&c.bits, &mut c.acc, &c.ring, base, v);
+                        emit(&c.bits, &mut c.acc, &c.ring, base, v, uniform);
                         settle_to(scan, w, base, v);
                     }
                 }
@@ -692,8 +712,9 @@ impl ImageWalker {
                     }
                     if V::RECORDS {
                         // Everything before the checkpoint is final.
+                        let uniform = scan.uniform;
                         let c = &mut scan.cursor;
-                        emit(&c.bits, &mut c.acc, &c.ring, base, v);
+                        emit(&c.bits, &mut c.acc, &c.ring, base, v, uniform);
                         settle_to(scan, w, base, v);
                     }
                     return Ok(Progress::NeedMore);
@@ -740,39 +761,62 @@ enum Stop {
 
 /// Record the accumulated bit classes (every byte holding a consumed bit,
 /// the partial last one included) and drop the complete bytes from the
-/// accumulators.
+/// accumulators. `uniform`: the scan's selected bits are its additional
+/// bits (`ScanState::uniform`).
 #[inline(always)]
-fn emit<V: Visitor>(bits: &BitReader, acc: &mut Acc, ring: &Ring, base: u64, v: &mut V) {
+fn emit<V: Visitor>(
+    bits: &BitReader,
+    acc: &mut Acc,
+    ring: &Ring,
+    base: u64,
+    v: &mut V,
+    uniform: bool,
+) {
+    let sel = if uniform {
+        [acc.a, 0, 0]
+    } else {
+        [acc.s[1], acc.s[2], acc.s[3]]
+    };
     // Data bytes from `last_ff` on are consecutive in the file, so the eight
     // starting at `acc.byte` sit at `acc.byte + next - loaded`.
     let fast = bits.last_ff <= acc.byte && {
         let at = acc.byte + bits.next - bits.loaded;
-        v.record8((at - base) as usize, acc.a, &[acc.s[1], acc.s[2], acc.s[3]])
+        v.record8((at - base) as usize, acc.a, &sel)
     };
     if !fast {
-        emit_slow(*bits, *acc, ring, base, v);
+        emit_slow(*bits, *acc, sel, ring, base, v);
     }
     let whole = acc.n >> 3;
     let sh = whole * 8;
     acc.byte += whole as u64;
     acc.n -= sh;
     acc.a <<= sh;
-    for x in &mut acc.s {
-        *x <<= sh;
+    if !uniform {
+        // `s[0]` (unselected bits) is never read.
+        for x in &mut acc.s[1..] {
+            *x <<= sh;
+        }
     }
 }
 
 /// `emit` byte by byte, through the ring of offsets (a stuffed byte lies
 /// ahead, or the window ends within eight bytes).
 #[inline(never)]
-fn emit_slow<V: Visitor>(bits: BitReader, acc: Acc, ring: &Ring, base: u64, v: &mut V) {
+fn emit_slow<V: Visitor>(
+    bits: BitReader,
+    acc: Acc,
+    sel: [u64; 3],
+    ring: &Ring,
+    base: u64,
+    v: &mut V,
+) {
     for j in 0..acc.n.div_ceil(8) {
         let off = bits.offset_of(ring, acc.byte + j as u64);
         let sh = 56 - 8 * j;
         let s = [
-            (acc.s[1] >> sh) as u8,
-            (acc.s[2] >> sh) as u8,
-            (acc.s[3] >> sh) as u8,
+            (sel[0] >> sh) as u8,
+            (sel[1] >> sh) as u8,
+            (sel[2] >> sh) as u8,
         ];
         v.record1((off - base) as usize, (acc.a >> sh) as u8, s);
     }
@@ -803,8 +847,9 @@ fn settle_on_error<V: Visitor>(scan: &mut ScanState, w: &[u8], base: u64, v: &mu
     if !V::RECORDS {
         return;
     }
+    let uniform = scan.uniform;
     let c = &mut scan.cursor;
-    emit(&c.bits, &mut c.acc, &c.ring, base, v);
+    emit(&c.bits, &mut c.acc, &c.ring, base, v, uniform);
     let consumed = c.bits.consumed();
     if consumed > 0 {
         let to = c.bits.offset_of(&c.ring, (consumed - 1) >> 3);
@@ -823,8 +868,9 @@ fn finish_segment<V: Visitor>(scan: &mut ScanState, w: &[u8], base: u64, v: &mut
     }
     scan.cursor.finished = true;
     if V::RECORDS {
+        let uniform = scan.uniform;
         let c = &mut scan.cursor;
-        emit(&c.bits, &mut c.acc, &c.ring, base, v);
+        emit(&c.bits, &mut c.acc, &c.ring, base, v, uniform);
         settle_to(scan, w, base, v);
         let c = &scan.cursor;
         if c.acc.n > 0 {
@@ -848,7 +894,9 @@ fn extend(v: u32, s: u32) -> i32 {
     }
 }
 
-fn decode_mcu<V: Visitor>(
+/// Decode one MCU; `U` = `scan.uniform` (no `block` / `coef` calls, no
+/// per-level accumulators).
+fn decode_mcu<V: Visitor, const U: bool>(
     scan: &mut ScanState,
     dc: &[Option<HuffmanTable>; 4],
     ac: &[Option<HuffmanTable>; 4],
@@ -873,8 +921,10 @@ fn decode_mcu<V: Visitor>(
             result = Err(Stop::Bad("missing Huffman table"));
             break;
         };
-        v.block(b.index, mx * b.h + b.dx, my * b.v + b.dy);
-        result = decode_block(&mut h, ring, b.si, dct, act, w, base, last, v);
+        if !U {
+            v.block(b.index, mx * b.h + b.dx, my * b.v + b.dy);
+        }
+        result = decode_block::<V, U>(&mut h, ring, b.si, dct, act, w, base, last, v);
         if result.is_err() {
             break;
         }
@@ -889,28 +939,42 @@ fn decode_mcu<V: Visitor>(
 /// drop them from the bit buffer and, when recording, add the additional
 /// bits to the accumulators with selection code `sel` (0 = none, L + 1 =
 /// level L), recording the accumulators once 32 bits are pending.
+/// With `U` (every coefficient selected at level 0) `sel` is 1 and only `a`
+/// is kept.
 #[inline(always)]
-fn consume<V: Visitor>(h: &mut Hot, ring: &Ring, e: Entry, sel: u8, base: u64, v: &mut V) {
+fn consume<V: Visitor, const U: bool>(
+    h: &mut Hot,
+    ring: &Ring,
+    e: Entry,
+    sel: u8,
+    base: u64,
+    v: &mut V,
+) {
     let total = (e >> 16) as u32 & 0xFF;
     h.bits.skip(total);
     if V::RECORDS {
         let acc = &mut h.acc;
         debug_assert!(acc.n < 32);
+        debug_assert!(!U || sel == 1);
         // The entry's mask is left-aligned on the code word's first bit.
         let m = (e & 0xFFFF_FFFF_0000_0000) >> acc.n;
         acc.n += total;
         acc.a |= m;
-        acc.s[(sel & 3) as usize] |= m;
-        acc.count[(sel & 3) as usize] += (e >> 8) & 15;
+        if U {
+            acc.count[1] += (e >> 8) & 15;
+        } else {
+            acc.s[(sel & 3) as usize] |= m;
+            acc.count[(sel & 3) as usize] += (e >> 8) & 15;
+        }
         if acc.n >= 32 {
-            emit(&h.bits, acc, ring, base, v);
+            emit(&h.bits, acc, ring, base, v, U);
         }
     }
 }
 
 #[inline(always)]
 #[allow(clippy::too_many_arguments)]
-fn decode_block<V: Visitor>(
+fn decode_block<V: Visitor, const U: bool>(
     h: &mut Hot,
     ring: &mut Ring,
     si: usize,
@@ -935,7 +999,9 @@ fn decode_block<V: Visitor>(
     if len + s > h.bits.available() {
         return Err(Stop::Short(h.bits.short(last)));
     }
-    let sel = if !V::NEEDS_VALUES {
+    let sel = if U {
+        1
+    } else if !V::NEEDS_VALUES {
         // No branch on whether the difference is 0 (unpredictable): with no
         // additional bits the mask is empty and the code unused.
         v.coef(0, 0)
@@ -945,7 +1011,7 @@ fn decode_block<V: Visitor>(
     } else {
         0
     };
-    consume(h, ring, e, sel, base, v);
+    consume::<V, U>(h, ring, e, sel, base, v);
     // AC coefficients.
     let mut k = 1usize;
     while k < 64 {
@@ -962,11 +1028,17 @@ fn decode_block<V: Visitor>(
                 // First and last coefficient of the run (both `k` for a lone
                 // EOB, which has no additional bits: its code is unused).
                 // No branch on `dk`: lone EOBs are frequent and unpredictable.
-                let first = v.coef(k + (g >> 12 & 15) as usize, 0);
-                let last = v.coef(k + dk.max(1) - 1, 0);
+                let (first, last) = if U {
+                    (1, 1)
+                } else {
+                    (
+                        v.coef(k + (g >> 12 & 15) as usize, 0),
+                        v.coef(k + dk.max(1) - 1, 0),
+                    )
+                };
                 if first == last {
                     let sel = first;
-                    consume(h, ring, g, sel, base, v);
+                    consume::<V, U>(h, ring, g, sel, base, v);
                     k += dk;
                     if g & 0x80 != 0 {
                         break; // EOB
@@ -993,7 +1065,8 @@ fn decode_block<V: Visitor>(
             return Err(Stop::Short(h.bits.short(last)));
         }
         if s == 0 {
-            consume(h, ring, e, 0, base, v);
+            // No additional bits: the code is unused (1 keeps `U` exact).
+            consume::<V, U>(h, ring, e, U as u8, base, v);
             if r == 15 {
                 k += 16;
                 continue;
@@ -1009,8 +1082,8 @@ fn decode_block<V: Visitor>(
         } else {
             0
         };
-        let sel = v.coef(k, value);
-        consume(h, ring, e, sel, base, v);
+        let sel = if U { 1 } else { v.coef(k, value) };
+        consume::<V, U>(h, ring, e, sel, base, v);
         k += 1;
     }
     Ok(())
