@@ -2,10 +2,11 @@
 # Time `jsec encrypt` (whole command: read, parse, encrypt, write) against
 # `djpeg` (full decode to /dev/null) and `jpegtran -copy all` (entropy
 # decode + re-encode), like for like on I/O: jsec and jpegtran both writing
-# to /dev/null, and both writing a file. Single-threaded, on the
-# corpus's largest photo and on generated/jpeg/a1080-q85-420.jpg. Prints mean
-# times, MB/s (1 MB = 10^6 bytes of input) and the time ratios jsec/djpeg
-# and jsec/jpegtran (below 1 = jsec is faster).
+# to /dev/null, and both writing a file. Single-threaded, on the corpus's
+# largest photo and on generated/jpeg/a1080-q85-420.jpg. Prints median
+# times (hyperfine; the mean of a timed loop without it), MB/s (1 MB = 10^6
+# bytes of input) and the time ratios jsec/djpeg and jsec/jpegtran (below
+# 1 = jsec is faster).
 #
 # Usage: scripts/bench.sh [FILE...]   (default: the two corpus files)
 # Env:   JSEC_CORPUS (default: ../shared/corpus next to the repository),
@@ -54,16 +55,18 @@ else
 fi
 echo "== timer: $timer; $(nproc) cores, all tools single-threaded"
 
-# mean_seconds NAME COMMAND...: mean wall time of COMMAND in seconds.
-mean_seconds() {
+# time_seconds NAME COMMAND...: typical wall time of COMMAND in seconds: the
+# median of hyperfine's runs (robust to the odd slow run on a busy machine),
+# or the mean of a timed loop.
+time_seconds() {
     local name=$1
     shift
     if command -v hyperfine >/dev/null; then
-        hyperfine -N --style none --warmup 2 --min-runs 10 \
+        hyperfine -N --style none --warmup 5 --min-runs 20 \
             --export-csv "$tmp/$name.csv" "$(printf '%q ' "$@")" >/dev/null 2>"$tmp/$name.err" ||
             { cat "$tmp/$name.err" >&2; return 1; }
         # CSV: command,mean,stddev,median,user,system,min,max
-        awk -F, 'NR == 2 { print $2 }' "$tmp/$name.csv"
+        awk -F, 'NR == 2 { print $4 }' "$tmp/$name.csv"
     else
         "$@" >/dev/null # warm-up
         local start end
@@ -80,11 +83,11 @@ for f in "${files[@]}"; do
     echo "== $(basename "$f"): $size bytes"
     # Like for like on I/O: both tools write to /dev/null, and both write a
     # file in the same directory (jsec through its temporary file + rename).
-    t_jsec=$(mean_seconds jsec "$jsec" encrypt --jobs 1 --key "$tmp/key.hex" "$f" /dev/null)
-    t_jsecf=$(mean_seconds jsec_file "$jsec" encrypt --jobs 1 --key "$tmp/key.hex" "$f" "$tmp/out.jpg")
-    t_djpeg=$(mean_seconds djpeg djpeg -outfile /dev/null "$f")
-    t_tran=$(mean_seconds jpegtran jpegtran -copy all -outfile /dev/null "$f")
-    t_tranf=$(mean_seconds jpegtran_file jpegtran -copy all -outfile "$tmp/jt.jpg" "$f")
+    t_jsec=$(time_seconds jsec "$jsec" encrypt --jobs 1 --key "$tmp/key.hex" "$f" /dev/null)
+    t_jsecf=$(time_seconds jsec_file "$jsec" encrypt --jobs 1 --key "$tmp/key.hex" "$f" "$tmp/out.jpg")
+    t_djpeg=$(time_seconds djpeg djpeg -outfile /dev/null "$f")
+    t_tran=$(time_seconds jpegtran jpegtran -copy all -outfile /dev/null "$f")
+    t_tranf=$(time_seconds jpegtran_file jpegtran -copy all -outfile "$tmp/jt.jpg" "$f")
     for row in "jsec encrypt:$t_jsec" "jsec (to a file):$t_jsecf" "djpeg:$t_djpeg" \
         "jpegtran -copy all:$t_tran" "jpegtran (to a file):$t_tranf"; do
         awk -v name="${row%%:*}" -v t="${row##*:}" -v s="$size" \
