@@ -5,7 +5,10 @@
 //! * [`jpeg`]: markers, segments, Huffman tables, the bit-level scan walker and
 //!   coefficient decoding of baseline / extended-sequential Huffman JPEG.
 //! * [`crypto`]: keys, AES-CTR keystreams addressed by position, key and nonce
-//!   derivation.
+//!   derivation, BLS signatures with same-key aggregate verification (over
+//!   `blst`; the few blst functions its Rust binding offers only as `unsafe`
+//!   are wrapped by the workspace crate `crates/blst-ext`, so that this crate
+//!   keeps all its `unsafe` in `ffi`).
 //! * [`fspe`]: file-size-preserving JPEG encryption (Kobayashi & Kiya, plus the
 //!   `full` rule), in place on a buffer or as a bounded-memory stream.
 //! * `ffi`: the C ABI, the only module with raw pointers and

@@ -1,6 +1,8 @@
-//! Cryptographic building blocks over RustCrypto: symmetric keys, positional
-//! AES-CTR keystreams and the hash-based derivations used by the formats.
+//! Cryptographic building blocks over RustCrypto and blst: symmetric keys,
+//! positional AES-CTR keystreams, the hash-based derivations used by the
+//! formats, and BLS signatures ([`bls`]).
 
+pub mod bls;
 mod key;
 mod keystream;
 
