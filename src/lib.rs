@@ -11,6 +11,9 @@
 //!   keeps all its `unsafe` in `ffi`).
 //! * [`fspe`]: file-size-preserving JPEG encryption (Kobayashi & Kiya, plus the
 //!   `full` rule), in place on a buffer or as a bounded-memory stream.
+//! * [`sign`]: croppable image signatures (Perazzo et al.): BLS signatures
+//!   per cell of quantized DCT coefficients, keyless aggregation over a crop,
+//!   verification with two pairings, localization of tampered cells.
 //! * `ffi`: the C ABI, the only module with raw pointers and
 //!   `extern "C"` (the lint table in `Cargo.toml` confines such code to
 //!   it); see `include/jsec.h` and `docs/c-api.md`.
@@ -23,6 +26,7 @@ pub mod crypto;
 mod error;
 pub mod fspe;
 pub mod jpeg;
+pub mod sign;
 
 #[doc(hidden)]
 pub mod ffi;

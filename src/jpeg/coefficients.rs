@@ -143,6 +143,12 @@ pub fn decode_coefficients(data: &[u8]) -> Result<Coefficients> {
         .frame()
         .cloned()
         .ok_or_else(|| Error::malformed_at(0, "no frame header"))?;
+    if walker.quant_redefined() {
+        return Err(Error::new(
+            ErrorKind::Unsupported,
+            "a quantization table is redefined between scans (the coefficients of earlier scans were quantized with other values)",
+        ));
+    }
     Ok(Coefficients {
         frame,
         components: v.comps,

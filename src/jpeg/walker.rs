@@ -282,6 +282,7 @@ pub struct ImageWalker {
     scans: u32,
     coded: [bool; 4],
     scan_data_start: u64,
+    quant_redefined: bool,
 }
 
 impl ImageWalker {
@@ -300,7 +301,15 @@ impl ImageWalker {
             scans: 0,
             coded: [false; 4],
             scan_data_start: 0,
+            quant_redefined: false,
         }
+    }
+
+    /// True when a DQT segment after the first scan changed a table that
+    /// was already defined (so earlier scans used other values than
+    /// [`ImageWalker::quant_tables`] now holds).
+    pub fn quant_redefined(&self) -> bool {
+        self.quant_redefined
     }
 
     /// Absolute offset of the image's SOI.
@@ -480,7 +489,18 @@ impl ImageWalker {
         let at = self.pos;
         let body_range = i + 4..i + 2 + len;
         match m {
-            marker::DQT => parse_dqt(&w[body_range.clone()], &mut self.quant, at)?,
+            marker::DQT => {
+                let before = self.quant.clone();
+                parse_dqt(&w[body_range.clone()], &mut self.quant, at)?;
+                if self.scans > 0
+                    && before
+                        .iter()
+                        .zip(&self.quant)
+                        .any(|(a, b)| a.is_some() && a != b)
+                {
+                    self.quant_redefined = true;
+                }
+            }
             marker::DHT => parse_dht(&w[body_range.clone()], &mut self.dc, &mut self.ac, at)?,
             marker::DRI => self.restart_interval = parse_dri(&w[body_range.clone()], at)?,
             m if marker::is_sof(m) => {
