@@ -184,3 +184,64 @@ fn fuzz_bodies_on_2000_mutations() {
         }
     }
 }
+
+/// Signed files (full and cropped record), for the `sign_record` target.
+fn signed_seeds() -> Vec<(String, Vec<u8>)> {
+    use jsec::sign::{attach, sign_jpeg, SignOptions};
+    let sk = jsec::crypto::bls::BlsSecretKey::from_ikm(&[0x5A; 32], b"fuzz").unwrap();
+    let mut v = Vec::new();
+    for (name, img, g) in [
+        ("420-32x16", generate(32, 16, Layout::S420, 80, 0, 21), 1),
+        ("gray-20x12", generate(20, 12, Layout::Gray, 80, 0, 22), 1),
+        ("444-24x24-g2", generate(24, 24, Layout::S444, 80, 1, 23), 2),
+    ] {
+        let full = sign_jpeg(
+            &img,
+            &sk,
+            &SignOptions {
+                granularity: g,
+                threads: 0,
+            },
+        )
+        .unwrap();
+        // A "crop" that keeps everything gives a cropped record.
+        let cropped = attach(&full, &img, 0).unwrap();
+        v.push((format!("signed-{name}"), full));
+        v.push((format!("cropped-{name}"), cropped));
+    }
+    v
+}
+
+#[test]
+fn sign_record_on_seeds_and_1000_mutations() {
+    let seeds = signed_seeds();
+    let pk = jsec::crypto::bls::BlsSecretKey::from_ikm(&[0x5A; 32], b"fuzz")
+        .unwrap()
+        .public_key();
+    if let Some(dir) = std::env::var_os("JSEC_FUZZ_SEEDS_DIR") {
+        let dir = std::path::PathBuf::from(dir).join("sign_record");
+        std::fs::create_dir_all(&dir).unwrap();
+        for (name, d) in &seeds {
+            std::fs::write(dir.join(format!("{name}.jpg")), d).unwrap();
+        }
+    }
+    for (name, d) in &seeds {
+        assert!(
+            jsec::sign::verify_jpeg(d, &pk, 0).is_ok(),
+            "seed {name} does not verify"
+        );
+        bodies::sign_record(d);
+    }
+    let mut rng = Rng::new(0x5167);
+    for case in 0..1000 {
+        let x = mutate(&mut rng, &seeds);
+        if std::panic::catch_unwind(|| bodies::sign_record(&x)).is_err() {
+            let path = std::env::temp_dir().join(format!("jsec-fuzz-sign-{case}.jpg"));
+            let _ = std::fs::write(&path, &x);
+            panic!(
+                "mutation case {case} failed; input saved to {}",
+                path.display()
+            );
+        }
+    }
+}

@@ -79,3 +79,89 @@ pub fn name(m: u8) -> String {
         _ => format!("reserved marker 0xFF{m:02X}"),
     }
 }
+
+/// A marker segment of the header part of a JPEG file (before the first
+/// scan's entropy-coded data).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct HeaderSegment {
+    /// The marker code (second byte).
+    pub marker: u8,
+    /// Offset of the marker's 0xFF.
+    pub offset: usize,
+    /// Bytes from the 0xFF through the end of the payload (2 for SOI).
+    pub len: usize,
+}
+
+impl HeaderSegment {
+    /// The payload (after the two length bytes; empty for SOI).
+    pub fn payload<'a>(&self, data: &'a [u8]) -> &'a [u8] {
+        if self.marker == SOI {
+            &[]
+        } else {
+            &data[self.offset + 4..self.offset + self.len]
+        }
+    }
+}
+
+/// The segments from SOI through the first SOS (inclusive), in file order.
+/// Fill bytes (0xFF runs) before a marker are skipped. Errors name what is
+/// wrong and where.
+pub fn header_segments(data: &[u8]) -> crate::Result<Vec<HeaderSegment>> {
+    use crate::Error;
+    if data.len() < 2 || data[0] != 0xFF || data[1] != SOI {
+        return Err(Error::malformed_at(0, "not a JPEG file (no SOI marker)"));
+    }
+    let mut out = vec![HeaderSegment {
+        marker: SOI,
+        offset: 0,
+        len: 2,
+    }];
+    let mut p = 2usize;
+    loop {
+        if p >= data.len() {
+            return Err(Error::malformed_at(
+                p as u64,
+                "truncated: the file ends before the first scan",
+            ));
+        }
+        if data[p] != 0xFF {
+            return Err(Error::malformed_at(
+                p as u64,
+                format!("expected a marker, found byte 0x{:02X}", data[p]),
+            ));
+        }
+        let mut q = p;
+        while q + 1 < data.len() && data[q + 1] == 0xFF {
+            q += 1; // fill bytes
+        }
+        if q + 3 >= data.len() {
+            return Err(Error::malformed_at(p as u64, "truncated marker segment"));
+        }
+        let m = data[q + 1];
+        if m == SOI || m == EOI || is_rst(m) || m == 0x00 {
+            return Err(Error::malformed_at(
+                q as u64,
+                format!("unexpected marker {} before the first scan", name(m)),
+            ));
+        }
+        let len = u16::from_be_bytes([data[q + 2], data[q + 3]]) as usize;
+        if len < 2 || q + 2 + len > data.len() {
+            return Err(Error::malformed_at(
+                q as u64,
+                format!(
+                    "{} segment length {len} runs past the end of the file",
+                    name(m)
+                ),
+            ));
+        }
+        out.push(HeaderSegment {
+            marker: m,
+            offset: q,
+            len: 2 + len,
+        });
+        p = q + 2 + len;
+        if m == SOS {
+            return Ok(out);
+        }
+    }
+}

@@ -142,12 +142,33 @@ pub fn cell_message(
     cy: u32,
     origin: (u32, u32),
 ) -> Result<Vec<u8>> {
-    let frame = &coefs.frame;
-    let mut m = Vec::with_capacity(64 + frame.components.len() * 4096);
+    let mut m = Vec::with_capacity(64 + coefs.frame.components.len() * 4096);
     m.push(MSG_CELL);
     m.extend_from_slice(binding);
     m.extend_from_slice(&(cx + origin.0).to_be_bytes());
     m.extend_from_slice(&(cy + origin.1).to_be_bytes());
+    write_content(&mut m, coefs, grid, cx, cy)?;
+    Ok(m)
+}
+
+/// The picture content of cell (`cx`, `cy`) of `coefs`: the part of its
+/// message after the coordinates (components, sampling factors,
+/// quantization tables, coefficients). Two cells hold the same picture
+/// exactly when their contents are equal.
+pub fn cell_content(coefs: &Coefficients, grid: &CellGrid, cx: u32, cy: u32) -> Result<Vec<u8>> {
+    let mut m = Vec::with_capacity(16 + coefs.frame.components.len() * 4096);
+    write_content(&mut m, coefs, grid, cx, cy)?;
+    Ok(m)
+}
+
+fn write_content(
+    m: &mut Vec<u8>,
+    coefs: &Coefficients,
+    grid: &CellGrid,
+    cx: u32,
+    cy: u32,
+) -> Result<()> {
+    let frame = &coefs.frame;
     m.push(frame.components.len() as u8);
     for (c, comp) in frame.components.iter().enumerate() {
         let q = coefs.quant[comp.tq as usize & 3].as_ref().ok_or_else(|| {
@@ -176,5 +197,5 @@ pub fn cell_message(
             }
         }
     }
-    Ok(m)
+    Ok(())
 }

@@ -11,11 +11,15 @@
 //! stores signatures in COM segments and the crop operation build on it.
 
 pub mod cells;
+pub mod container;
+mod file;
+pub mod record;
 
 use crate::crypto::bls::{self, BlsPublicKey, BlsSecretKey, BlsSignature, HashSum};
 use crate::jpeg::coefficients::Coefficients;
 use crate::{Error, Result};
-pub use cells::{cell_message, CellGrid};
+pub use cells::{cell_content, cell_message, CellGrid};
+pub use file::{attach, read_record, sign_jpeg, verify_jpeg, SignOptions, Verified};
 
 /// Run `f(i)` for `i` in `0..n` on `threads` threads of our own (0 or 1 =
 /// the calling thread only), results in index order. No pool outlives the

@@ -1,0 +1,10 @@
+//! Fuzz target `sign_record`: the signature container (COM segments), the
+//! record parser and the verifier. The body lives in
+//! tests/common/fuzz_bodies.rs so that tests/fuzz_bodies.rs runs it on
+//! stable too.
+#![no_main]
+
+#[path = "../../tests/common/fuzz_bodies.rs"]
+mod bodies;
+
+libfuzzer_sys::fuzz_target!(|data: &[u8]| bodies::sign_record(data));

@@ -1,0 +1,353 @@
+//! Signing, verifying and re-attaching signatures of whole JPEG files
+//! (profile `compact`): the record goes into COM segments, the image's
+//! entropy-coded data and every other segment are left as they are.
+
+use super::cells::{cell_content, CellGrid, MSG_CELL};
+use super::container;
+use super::record::{Common, Record, PROFILE_COMPACT};
+use super::{localize, par_map, CellRect};
+use crate::crypto::bls::{self, BlsPublicKey, BlsSecretKey, BlsSignature, HashSum};
+use crate::jpeg::coefficients::{decode_coefficients, Coefficients};
+use crate::jpeg::marker;
+use crate::{Error, ErrorKind, Result};
+
+/// Message type byte of the header message.
+pub const MSG_HEADER: u8 = 0x02;
+
+/// How to sign.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SignOptions {
+    /// Cell side in iMCUs (1 to 32).
+    pub granularity: u32,
+    /// Threads of our own to use (0 = the calling thread only).
+    pub threads: usize,
+}
+
+impl Default for SignOptions {
+    fn default() -> Self {
+        SignOptions {
+            granularity: 1,
+            threads: 0,
+        }
+    }
+}
+
+/// What a successful verification found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Verified {
+    /// Profile byte of the record (2 = compact).
+    pub profile: u8,
+    /// SHA-256 of the signer's compressed public key.
+    pub key_id: [u8; 32],
+    /// Size of the signed original (pixels).
+    pub original: (u32, u32),
+    /// Granularity (cell side in iMCUs).
+    pub granularity: u32,
+    /// For a crop: its rectangle `(x, y, width, height)` in the original's
+    /// pixel coordinates; `None` for the full image.
+    pub crop: Option<(u32, u32, u32, u32)>,
+    /// Number of cells checked.
+    pub cells: u64,
+}
+
+/// The header message: `0x02 | binding | profile | g | u32 width | u32
+/// height | u8 components | (H, V) per component`.
+fn header_message(common: &Common, coefs: &Coefficients) -> Vec<u8> {
+    let f = &coefs.frame;
+    let mut m = vec![MSG_HEADER];
+    m.extend_from_slice(&common.binding);
+    m.extend_from_slice(&[PROFILE_COMPACT, common.g]);
+    m.extend_from_slice(&common.width.to_be_bytes());
+    m.extend_from_slice(&common.height.to_be_bytes());
+    m.push(f.components.len() as u8);
+    for c in &f.components {
+        m.extend_from_slice(&[c.h, c.v]);
+    }
+    debug_assert_ne!(m[0], MSG_CELL);
+    m
+}
+
+fn decode(jpeg: &[u8]) -> Result<Coefficients> {
+    decode_coefficients(jpeg)
+}
+
+fn failed(msg: impl Into<String>) -> Error {
+    Error::new(ErrorKind::VerificationFailed, msg.into())
+}
+
+fn hex(b: &[u8]) -> String {
+    b.iter().map(|x| format!("{x:02x}")).collect()
+}
+
+/// Sign the JPEG `jpeg` with `sk`: the output is the same file with the full
+/// signature (header signature and one signature per cell) in COM segments
+/// after SOI and the leading APPn segments. An existing jsec signature is
+/// replaced.
+pub fn sign_jpeg(jpeg: &[u8], sk: &BlsSecretKey, opts: &SignOptions) -> Result<Vec<u8>> {
+    let coefs = decode(jpeg)?;
+    let grid = CellGrid::new(&coefs.frame, opts.granularity)?;
+    let mut binding = [0u8; 32];
+    crate::crypto::random_bytes(&mut binding)?;
+    let pk = sk.public_key();
+    let common = Common {
+        g: opts.granularity as u8,
+        width: coefs.frame.width,
+        height: coefs.frame.height,
+        binding,
+        key_id: pk.fingerprint(),
+    };
+    let header_sig = sk.sign(&header_message(&common, &coefs), bls::DST_CROP_V1);
+    let cell_sigs = super::sign_cells(&coefs, &grid, &binding, sk, opts.threads)?;
+    let record = Record::Full {
+        common,
+        cells_x: grid.cells_x,
+        cells_y: grid.cells_y,
+        header_sig,
+        cell_sigs,
+    };
+    container::replace_record(jpeg, Some(&record.to_bytes()))
+}
+
+/// The record of a signed file (errors when there is none).
+pub fn read_record(jpeg: &[u8]) -> Result<Record> {
+    let segs = marker::header_segments(jpeg)?;
+    let raw = container::read_record(jpeg, &segs)?.ok_or_else(|| {
+        Error::new(
+            ErrorKind::VerificationFailed,
+            "no jsec signature in this file",
+        )
+    })?;
+    Record::parse(&raw)
+}
+
+/// The cell rectangle `rect` of the original, in original pixels.
+fn pixel_rect(grid: &CellGrid, origin: (u32, u32), cells: (u32, u32)) -> (u32, u32, u32, u32) {
+    let (x0, y0) = (origin.0 * grid.cell_w(), origin.1 * grid.cell_h());
+    let x1 = ((origin.0 + cells.0) * grid.cell_w()).min(grid.width);
+    let y1 = ((origin.1 + cells.1) * grid.cell_h()).min(grid.height);
+    (x0, y0, x1.saturating_sub(x0), y1.saturating_sub(y0))
+}
+
+/// Verify the signature in `jpeg` against `pk`. A full signature is checked
+/// as one aggregate; when it fails, the header is checked alone and the
+/// tampered cells are localized, and the error names them. A cropped
+/// image's aggregate is checked against its cells at the recorded origin.
+pub fn verify_jpeg(jpeg: &[u8], pk: &BlsPublicKey, threads: usize) -> Result<Verified> {
+    let record = read_record(jpeg)?;
+    let common = record.common().clone();
+    if common.key_id != pk.fingerprint() {
+        return Err(failed(format!(
+            "signed by another key (key id {}, given key {})",
+            hex(&common.key_id[..8]),
+            hex(&pk.fingerprint()[..8])
+        )));
+    }
+    let coefs = decode(jpeg)?;
+    let g = common.g as u32;
+    let here = CellGrid::new(&coefs.frame, g)?;
+    // The original's grid: same iMCU, the recorded size.
+    let orig = CellGrid {
+        width: common.width,
+        height: common.height,
+        cells_x: common.width.div_ceil(here.cell_w()),
+        cells_y: common.height.div_ceil(here.cell_h()),
+        ..here
+    };
+    let header = header_message(&common, &coefs);
+    match &record {
+        Record::Full {
+            cells_x,
+            cells_y,
+            header_sig,
+            cell_sigs,
+            ..
+        } => {
+            if (coefs.frame.width, coefs.frame.height) != (common.width, common.height)
+                || (*cells_x, *cells_y) != (here.cells_x, here.cells_y)
+            {
+                return Err(failed(format!(
+                    "the image is {}x{} but its full signature is for {}x{} ({}x{} cells): cropped or resized without updating the signature",
+                    coefs.frame.width, coefs.frame.height, common.width, common.height, cells_x, cells_y
+                )));
+            }
+            let mut sum = HashSum::new();
+            sum.add(&header, bls::DST_CROP_V1);
+            let cells = super::hash_cells(
+                &coefs,
+                &here,
+                &common.binding,
+                (0, 0),
+                CellRect::all(&here),
+                threads,
+            )?;
+            sum.merge(&cells);
+            let agg = BlsSignature::aggregate(std::iter::once(header_sig).chain(cell_sigs))?;
+            if bls::verify_same_key(&agg, &sum, pk) {
+                return Ok(Verified {
+                    profile: PROFILE_COMPACT,
+                    key_id: common.key_id,
+                    original: (common.width, common.height),
+                    granularity: g,
+                    crop: None,
+                    cells: here.len(),
+                });
+            }
+            if !bls::verify(header_sig, &header, bls::DST_CROP_V1, pk) {
+                return Err(failed(
+                    "the header signature does not verify (image size, granularity, sampling or binding changed)",
+                ));
+            }
+            let bad = localize(&coefs, &here, &common.binding, cell_sigs, pk, threads)?;
+            let list: Vec<String> = bad
+                .iter()
+                .take(20)
+                .map(|(x, y)| format!("({x}, {y})"))
+                .collect();
+            let more = if bad.len() > 20 {
+                format!(" and {} more", bad.len() - 20)
+            } else {
+                String::new()
+            };
+            Err(failed(format!(
+                "{} of {} cells do not match their signatures: cell{} (column, row) {}{more}",
+                bad.len(),
+                here.len(),
+                if bad.len() == 1 { "" } else { "s" },
+                list.join(", ")
+            )))
+        }
+        Record::Cropped {
+            origin,
+            cells,
+            aggregate,
+            ..
+        } => {
+            let (ox, oy) = *origin;
+            if *cells != (here.cells_x, here.cells_y)
+                || ox as u64 + cells.0 as u64 > orig.cells_x as u64
+                || oy as u64 + cells.1 as u64 > orig.cells_y as u64
+            {
+                return Err(failed(format!(
+                    "the crop geometry does not match: the record says {}x{} cells at cell ({ox}, {oy}) of a {}x{}-cell original, the image has {}x{} cells",
+                    cells.0, cells.1, orig.cells_x, orig.cells_y, here.cells_x, here.cells_y
+                )));
+            }
+            let rect = pixel_rect(&orig, *origin, *cells);
+            if (rect.2, rect.3) != (coefs.frame.width, coefs.frame.height) {
+                return Err(failed(format!(
+                    "the image is {}x{} pixels but the recorded crop is {}x{} at ({}, {})",
+                    coefs.frame.width, coefs.frame.height, rect.2, rect.3, rect.0, rect.1
+                )));
+            }
+            let mut sum = HashSum::new();
+            sum.add(&header, bls::DST_CROP_V1);
+            sum.merge(&super::hash_cells(
+                &coefs,
+                &here,
+                &common.binding,
+                *origin,
+                CellRect::all(&here),
+                threads,
+            )?);
+            if !bls::verify_same_key(aggregate, &sum, pk) {
+                return Err(failed(
+                    "the aggregate signature does not match the cropped image (content changed, or the crop offset is not the one recorded)",
+                ));
+            }
+            Ok(Verified {
+                profile: PROFILE_COMPACT,
+                key_id: common.key_id,
+                original: (common.width, common.height),
+                granularity: g,
+                crop: Some(rect),
+                cells: here.len(),
+            })
+        }
+    }
+}
+
+/// Give `cropped` (a crop of `signed_original` made by another tool, e.g.
+/// `jpegtran -crop`, on the cell grid) the aggregated signature of the
+/// cells it kept: finds where the crop lies in the original by comparing
+/// coefficients, and writes the cropped record. No key is needed.
+pub fn attach(signed_original: &[u8], cropped: &[u8], threads: usize) -> Result<Vec<u8>> {
+    let record = read_record(signed_original)?;
+    let Record::Full {
+        common,
+        cells_x,
+        header_sig,
+        cell_sigs,
+        ..
+    } = record
+    else {
+        return Err(Error::invalid_argument(
+            "the original holds a cropped signature; attach needs the full signature",
+        ));
+    };
+    let orig = decode(signed_original)?;
+    let crop = decode(cropped)?;
+    let g = common.g as u32;
+    let og = CellGrid::new(&orig.frame, g)?;
+    let cg = CellGrid::new(&crop.frame, g)?;
+    let same_layout = orig.frame.components.len() == crop.frame.components.len()
+        && orig
+            .frame
+            .components
+            .iter()
+            .zip(&crop.frame.components)
+            .all(|(a, b)| (a.h, a.v) == (b.h, b.v));
+    if !same_layout {
+        return Err(Error::invalid_argument(
+            "the cropped image has other components or sampling factors than the original",
+        ));
+    }
+    // Candidate origins: the crop must fit, and its size must be what a crop
+    // from there yields. Compare the content of cell (0, 0) first (cheap),
+    // then of every cell.
+    let first = cell_content(&crop, &cg, 0, 0)?;
+    let mut found = None;
+    'search: for oy in 0..og.cells_y {
+        for ox in 0..og.cells_x {
+            if ox + cg.cells_x > og.cells_x || oy + cg.cells_y > og.cells_y {
+                continue;
+            }
+            let r = pixel_rect(&og, (ox, oy), (cg.cells_x, cg.cells_y));
+            if (r.2, r.3) != (crop.frame.width, crop.frame.height) {
+                continue;
+            }
+            if cell_content(&orig, &og, ox, oy)? != first {
+                continue;
+            }
+            let all_equal = par_map(cg.len() as usize, threads, |i| -> Result<bool> {
+                let (x, y) = (i as u32 % cg.cells_x, i as u32 / cg.cells_x);
+                Ok(cell_content(&crop, &cg, x, y)? == cell_content(&orig, &og, x + ox, y + oy)?)
+            })
+            .into_iter()
+            .collect::<Result<Vec<bool>>>()?
+            .into_iter()
+            .all(|e| e);
+            if all_equal {
+                found = Some((ox, oy));
+                break 'search;
+            }
+        }
+    }
+    let (ox, oy) = found.ok_or_else(|| {
+        failed("the cropped image is not a crop of the signed original on its cell grid (no position matches its coefficients)")
+    })?;
+    let rect = CellRect {
+        x0: ox,
+        y0: oy,
+        x1: ox + cg.cells_x,
+        y1: oy + cg.cells_y,
+    };
+    let cells_sig = super::aggregate_rect(&cell_sigs, cells_x, rect)?;
+    let aggregate = BlsSignature::aggregate([&header_sig, &cells_sig])?;
+    let out = Record::Cropped {
+        common,
+        origin: (ox, oy),
+        cells: (cg.cells_x, cg.cells_y),
+        aggregate,
+    };
+    container::replace_record(cropped, Some(&out.to_bytes()))
+}
