@@ -10,13 +10,16 @@ use jsec::fspe::{Bands, Components, Options, Region, Rule};
 #[command(
     name = "jsec",
     version,
-    about = "Secure JPEG images inside their own format (file-size-preserving encryption)",
+    about = "Secure JPEG images inside their own format (file-size-preserving encryption, croppable signatures)",
     long_about = "Secure JPEG images inside their own format.\n\n\
         File-size-preserving encryption (FSPE) scrambles the additional bits of the \
         Huffman-coded coefficients: the protected file has exactly the size of the original, \
         is still a valid JPEG, and decrypts back to identical bytes. Nothing is stored in the \
         file, so the decryptor must be given the same options as the encryptor.\n\n\
-        Exit status: 0 on success, 2 on bad input or usage (one line per problem on stderr).",
+        Croppable signatures sign every cell of an image; a crop on the cell grid keeps one \
+        aggregate signature that anyone can compute without a key.\n\n\
+        Exit status: 0 on success, 2 on bad input or usage (one line per problem on stderr), \
+        1 from verify for an invalid signature.",
     propagate_version = true,
     disable_help_subcommand = true
 )]
@@ -41,6 +44,12 @@ pub enum Command {
     Info(InfoArgs),
     /// Draw a picture, then encrypt, decrypt and preview it, explaining each step.
     Demo(DemoArgs),
+    /// Sign a JPEG with a croppable signature (every cell of the image signed).
+    Sign(SignArgs),
+    /// Verify a signed or signed-and-cropped JPEG (exit 0 valid, 1 invalid, 2 bad input).
+    Verify(VerifyArgs),
+    /// Give a crop made by another tool (jpegtran -crop) the signature of its cells.
+    Attach(AttachArgs),
 }
 
 /// Eligibility rule (`--rule`).
@@ -81,14 +90,17 @@ pub enum KeyType {
     Aes256,
     /// 16-byte key, 32 hex digits.
     Aes128,
+    /// BLS12-381 signing key (for `sign`); --public-out writes the public key.
+    Bls,
 }
 
 impl KeyType {
-    /// The key length in bytes.
-    pub fn len(self) -> usize {
+    /// The symmetric key length in bytes (`None` for a signing key).
+    pub fn len(self) -> Option<usize> {
         match self {
-            KeyType::Aes256 => 32,
-            KeyType::Aes128 => 16,
+            KeyType::Aes256 => Some(32),
+            KeyType::Aes128 => Some(16),
+            KeyType::Bls => None,
         }
     }
 }
@@ -213,9 +225,68 @@ pub struct KeygenArgs {
     /// Key file to create.
     #[arg(short = 'o', long = "output", value_name = "FILE")]
     pub output: PathBuf,
+    /// With --type bls: also write the public key to this file.
+    #[arg(long, value_name = "FILE")]
+    pub public_out: Option<PathBuf>,
     /// Replace an existing file.
     #[arg(long)]
     pub force: bool,
+}
+
+/// `jsec sign`.
+#[derive(Debug, Clone, Args)]
+pub struct SignArgs {
+    /// BLS secret key file (`jsec keygen --type bls`).
+    #[arg(long, short = 'k', value_name = "FILE")]
+    pub key: PathBuf,
+    /// Cell side in iMCUs (16x16 pixels for 4:2:0): smaller cells allow
+    /// finer crops and cost more signature bytes.
+    #[arg(long, short = 'g', value_name = "G", default_value_t = 1,
+          value_parser = clap::value_parser!(u32).range(1..=32))]
+    pub granularity: u32,
+    /// Threads to sign with [default: number of cores].
+    #[arg(long, short = 'j', value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
+    pub jobs: Option<u16>,
+    /// The JPEG to sign.
+    #[arg(value_name = "IN")]
+    pub input: PathBuf,
+    /// The signed JPEG to write.
+    #[arg(value_name = "OUT")]
+    pub output: PathBuf,
+}
+
+/// `jsec verify`.
+#[derive(Debug, Clone, Args)]
+pub struct VerifyArgs {
+    /// The signer's BLS public key file.
+    #[arg(long, short = 'p', value_name = "FILE")]
+    pub pubkey: PathBuf,
+    /// Threads to verify with [default: number of cores].
+    #[arg(long, short = 'j', value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
+    pub jobs: Option<u16>,
+    /// Emit JSON instead of text.
+    #[arg(long)]
+    pub json: bool,
+    /// The signed (possibly cropped) JPEG.
+    #[arg(value_name = "IN")]
+    pub input: PathBuf,
+}
+
+/// `jsec attach`.
+#[derive(Debug, Clone, Args)]
+pub struct AttachArgs {
+    /// The signed original (with its full signature).
+    #[arg(long, value_name = "FILE")]
+    pub signed: PathBuf,
+    /// Threads [default: number of cores].
+    #[arg(long, short = 'j', value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
+    pub jobs: Option<u16>,
+    /// The crop made by another tool (on the cell grid).
+    #[arg(value_name = "CROPPED")]
+    pub cropped: PathBuf,
+    /// The crop with its signature.
+    #[arg(value_name = "OUT")]
+    pub output: PathBuf,
 }
 
 /// `jsec derive-key`.

@@ -9,7 +9,7 @@ use jsec::fspe::{Cipher, Direction};
 use crate::args::{Cli, Command, CryptArgs, DecryptArgs, DeriveKeyArgs, KeygenArgs};
 use crate::batch::{self, Job, Outcome};
 use crate::fsio::{self, Failure};
-use crate::{demo, info};
+use crate::{demo, info, signing};
 
 /// Exit status for bad input or usage.
 pub const EXIT_FAILURE: u8 = 2;
@@ -27,6 +27,9 @@ pub fn run(cli: Cli) -> Result<ExitCode, Failure> {
         Command::DeriveKey(a) => derive_key(&a),
         Command::Info(a) => info::run(&a),
         Command::Demo(a) => demo::run(&a),
+        Command::Sign(a) => signing::sign(&a),
+        Command::Verify(a) => signing::verify(&a),
+        Command::Attach(a) => signing::attach(&a),
     }
 }
 
@@ -77,7 +80,24 @@ fn crypt(a: &CryptArgs, dir: Direction, key_level: u8) -> Result<ExitCode, Failu
 }
 
 fn keygen(a: &KeygenArgs) -> Result<ExitCode, Failure> {
-    let key = Key::generate(a.key_type.len()).map_err(|e| Failure::at(&a.output, e))?;
+    let Some(len) = a.key_type.len() else {
+        let sk =
+            jsec::crypto::bls::BlsSecretKey::generate().map_err(|e| Failure::at(&a.output, e))?;
+        if let Some(p) = &a.public_out {
+            if !a.force && p.exists() {
+                return Err(Failure::at(p, "file exists (use --force to replace it)"));
+            }
+        }
+        fsio::write_bls_secret(&a.output, &sk, a.force)?;
+        if let Some(p) = &a.public_out {
+            fsio::write_bls_public(p, &sk.public_key(), a.force)?;
+        }
+        return Ok(ExitCode::SUCCESS);
+    };
+    if a.public_out.is_some() {
+        return Err(Failure::usage("--public-out is only for --type bls"));
+    }
+    let key = Key::generate(len).map_err(|e| Failure::at(&a.output, e))?;
     fsio::write_key_file(&a.output, &key, a.force)?;
     Ok(ExitCode::SUCCESS)
 }

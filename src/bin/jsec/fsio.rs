@@ -7,6 +7,7 @@ use std::io::{self, Read, Write};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 
+use jsec::crypto::bls::{BlsPublicKey, BlsSecretKey};
 use jsec::crypto::Key;
 use zeroize::Zeroize;
 
@@ -253,6 +254,84 @@ pub fn read_key_file(path: &Path) -> Result<Key, Failure> {
     };
     raw.zeroize();
     key
+}
+
+/// First word of a BLS secret key file.
+const BLS_SECRET_TAG: &str = "jsec-bls12381-secret-key";
+/// First word of a BLS public key file.
+const BLS_PUBLIC_TAG: &str = "jsec-bls12381-public-key";
+
+/// Write a BLS secret key file: `jsec-bls12381-secret-key <64 hex>` and a
+/// newline, mode 0600; refuses to replace a file unless `force`.
+pub fn write_bls_secret(out: &Path, sk: &BlsSecretKey, force: bool) -> Result<(), Failure> {
+    let mut text = format!("{BLS_SECRET_TAG} {}\n", hex(&sk.to_bytes()[..]));
+    let r = if force {
+        write_secret_atomic(out, text.as_bytes())
+    } else {
+        write_secret_new(out, text.as_bytes())
+    };
+    text.zeroize();
+    r
+}
+
+/// Write a BLS public key file: `jsec-bls12381-public-key <192 hex>` and a
+/// newline; refuses to replace a file unless `force`.
+pub fn write_bls_public(out: &Path, pk: &BlsPublicKey, force: bool) -> Result<(), Failure> {
+    let text = format!("{BLS_PUBLIC_TAG} {}\n", hex(&pk.to_bytes()));
+    if !force && fs::symlink_metadata(out).is_ok() {
+        return Err(Failure::at(out, "file exists (use --force to replace it)"));
+    }
+    write_atomic(out, text.as_bytes())
+}
+
+fn hex(b: &[u8]) -> String {
+    b.iter().map(|x| format!("{x:02x}")).collect()
+}
+
+/// The bytes of a tagged key file (`TAG hex`), whitespace around ignored.
+fn read_tagged(path: &Path, tag: &str) -> Result<zeroize::Zeroizing<Vec<u8>>, Failure> {
+    let file = File::open(path).map_err(|e| Failure::at(path, io_message(&e)))?;
+    let mut raw = zeroize::Zeroizing::new(Vec::new());
+    file.take(MAX_KEY_FILE + 1)
+        .read_to_end(&mut raw)
+        .map_err(|e| Failure::at(path, io_message(&e)))?;
+    if raw.len() as u64 > MAX_KEY_FILE {
+        return Err(Failure::at(path, "not a key file (too large)"));
+    }
+    let text = std::str::from_utf8(&raw).map_err(|_| Failure::at(path, "bad key: not text"))?;
+    let mut words = text.split_whitespace();
+    match (words.next(), words.next(), words.next()) {
+        (Some(t), Some(h), None) if t == tag => {
+            if h.len() % 2 != 0 || !h.bytes().all(|c| c.is_ascii_hexdigit()) {
+                return Err(Failure::at(path, "bad key: not hex"));
+            }
+            let bytes = (0..h.len())
+                .step_by(2)
+                .map(|i| u8::from_str_radix(&h[i..i + 2], 16).expect("hex checked"))
+                .collect();
+            Ok(zeroize::Zeroizing::new(bytes))
+        }
+        (Some(t), _, _) if t == BLS_SECRET_TAG || t == BLS_PUBLIC_TAG => Err(Failure::at(
+            path,
+            format!("bad key: this is a {t} file, a {tag} file is needed here"),
+        )),
+        _ => Err(Failure::at(
+            path,
+            format!("bad key: not a {tag} file (make one with jsec keygen --type bls)"),
+        )),
+    }
+}
+
+/// Read a BLS secret key file.
+pub fn read_bls_secret(path: &Path) -> Result<BlsSecretKey, Failure> {
+    let b = read_tagged(path, BLS_SECRET_TAG)?;
+    BlsSecretKey::from_bytes(&b).map_err(|e| Failure::at(path, e.message()))
+}
+
+/// Read a BLS public key file.
+pub fn read_bls_public(path: &Path) -> Result<BlsPublicKey, Failure> {
+    let b = read_tagged(path, BLS_PUBLIC_TAG)?;
+    BlsPublicKey::from_bytes(&b).map_err(|e| Failure::at(path, e.message()))
 }
 
 /// File-name extensions taken from a directory argument.

@@ -22,6 +22,7 @@ mod info;
 mod json;
 mod out;
 mod scene;
+mod signing;
 
 use std::process::ExitCode;
 
