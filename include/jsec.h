@@ -82,6 +82,18 @@
 #define JSEC_FSPE_SEED_LEN 32
 
 /**
+ * Length of a signing key's bytes (`jsec_sign_key_new_from_bytes`,
+ * `jsec_sign_key_to_bytes`): 32.
+ */
+#define JSEC_SIGN_KEY_LEN 32
+
+/**
+ * Length of a public key's bytes (`jsec_verify_key_new_from_bytes`,
+ * `jsec_verify_key_to_bytes`): 96 (compressed point of G2).
+ */
+#define JSEC_VERIFY_KEY_LEN 96
+
+/**
  * Which components are encrypted (`jsec_fspe_options_set_components`).
  */
 typedef enum jsec_fspe_components {
@@ -212,6 +224,12 @@ typedef enum jsec_status {
 } jsec_status;
 
 /**
+ * Bytes jsec made (a signed JPEG). Opaque and immutable: read them with
+ * `jsec_buffer_data`, release them with `jsec_buffer_free`.
+ */
+typedef struct jsec_buffer jsec_buffer;
+
+/**
  * A configured FSPE operation: a key at a level of the hash chain plus
  * options. Opaque.
  *
@@ -276,6 +294,26 @@ typedef struct jsec_fspe_stream jsec_fspe_stream;
  * (ciphers) keep their own copy, so the key may be freed right after.
  */
 typedef struct jsec_key jsec_key;
+
+/**
+ * A BLS12-381 signing key (croppable signatures). Opaque, immutable: a
+ * `const jsec_sign_key *` may be used from any number of threads at once.
+ * The secret is wiped from memory when the last reference is released with
+ * `jsec_sign_key_free`.
+ */
+typedef struct jsec_sign_key jsec_sign_key;
+
+/**
+ * Signing options: a mutable builder (one thread at a time; it may move
+ * between threads). Defaults: granularity 1, the calling thread only.
+ */
+typedef struct jsec_sign_options jsec_sign_options;
+
+/**
+ * A BLS12-381 public key, to verify signatures. Opaque, immutable, shareable
+ * between threads; freed with `jsec_verify_key_free`.
+ */
+typedef struct jsec_verify_key jsec_verify_key;
 
 /**
  * Additional-bit statistics of one scan, filled by
@@ -395,6 +433,61 @@ typedef struct jsec_fspe_image_info {
      */
     uint64_t dc_kept_for_region;
 } jsec_fspe_image_info;
+
+/**
+ * What `jsec_sign_verify` found in a valid file. A caller struct: set
+ * `struct_size = sizeof(jsec_sign_verification)` (docs/c-api.md).
+ */
+typedef struct jsec_sign_verification {
+    /**
+     * Set by the caller to `sizeof(jsec_sign_verification)`.
+     */
+    size_t struct_size;
+    /**
+     * Profile of the signature (2 = compact).
+     */
+    uint32_t profile;
+    /**
+     * Granularity (cell side in iMCUs).
+     */
+    uint32_t granularity;
+    /**
+     * Width of the signed original, in pixels.
+     */
+    uint32_t original_width;
+    /**
+     * Height of the signed original.
+     */
+    uint32_t original_height;
+    /**
+     * True when the file is a crop of the original.
+     */
+    bool cropped;
+    /**
+     * The crop's left edge in the original (0 when not cropped).
+     */
+    uint32_t crop_x;
+    /**
+     * The crop's top edge in the original.
+     */
+    uint32_t crop_y;
+    /**
+     * The crop's width (the image width when not cropped).
+     */
+    uint32_t crop_width;
+    /**
+     * The crop's height.
+     */
+    uint32_t crop_height;
+    /**
+     * Number of cells checked.
+     */
+    uint64_t cells;
+    /**
+     * SHA-256 of the signer's compressed public key.
+     */
+    uint8_t key_id[32];
+} jsec_sign_verification;
 
 #ifdef __cplusplus
 extern "C" {
@@ -1156,6 +1249,268 @@ enum jsec_status jsec_fspe_stream_seed(const struct jsec_fspe_stream *stream,
  * `stream` is NULL or a live `jsec_fspe_stream` not used after this call.
  */
 JSEC_API void jsec_fspe_stream_free(struct jsec_fspe_stream *stream);
+
+/**
+ * Make a fresh random signing key (from the operating system's generator).
+ *
+ * On success `*out` receives a key the caller frees with
+ * `jsec_sign_key_free`; on failure `*out` is not written. NULL `out` is
+ * `JSEC_ERR_INVALID_ARGUMENT`. Thread-safe.
+ *
+ * # Safety
+ *
+ * `out` is NULL or writable.
+ */
+JSEC_API enum jsec_status jsec_sign_key_generate(const struct jsec_sign_key **out);
+
+/**
+ * Make a signing key from its 32 bytes (big-endian scalar, as written by
+ * `jsec_sign_key_to_bytes`). Another length, zero or a value not below the
+ * group order is `JSEC_ERR_BAD_KEY`. The bytes are copied; the caller
+ * keeps (and should wipe) them. On success `*out` receives a key freed
+ * with `jsec_sign_key_free`. NULL `bytes` or `out` is
+ * `JSEC_ERR_INVALID_ARGUMENT`. Thread-safe.
+ *
+ * # Safety
+ *
+ * `bytes` is NULL or readable for `len` bytes; `out` is NULL or writable.
+ */
+JSEC_API
+enum jsec_status jsec_sign_key_new_from_bytes(const uint8_t *bytes,
+                                              size_t len,
+                                              const struct jsec_sign_key **out);
+
+/**
+ * Write the signing key's 32 bytes into `buf` (`len` must be at least
+ * `JSEC_SIGN_KEY_LEN`, else `JSEC_ERR_BUFFER_TOO_SMALL` and nothing is
+ * written). The bytes are the secret: wipe them after use. NULL `key` or
+ * `buf` is `JSEC_ERR_INVALID_ARGUMENT`. Thread-safe.
+ *
+ * # Safety
+ *
+ * `key` is NULL or a live `jsec_sign_key`; `buf` is NULL or writable for
+ * `len` bytes.
+ */
+JSEC_API
+enum jsec_status jsec_sign_key_to_bytes(const struct jsec_sign_key *key,
+                                        uint8_t *buf,
+                                        size_t len);
+
+/**
+ * The public key of a signing key. On success `*out` receives a key freed
+ * with `jsec_verify_key_free`. NULL `key` or `out` is
+ * `JSEC_ERR_INVALID_ARGUMENT`. Thread-safe.
+ *
+ * # Safety
+ *
+ * `key` is NULL or a live `jsec_sign_key`; `out` is NULL or writable.
+ */
+JSEC_API
+enum jsec_status jsec_sign_key_public(const struct jsec_sign_key *key,
+                                      const struct jsec_verify_key **out);
+
+/**
+ * Release a signing key (NULL is a no-op). The secret is wiped once no
+ * reference remains. Must not race with another use of the handle.
+ *
+ * # Safety
+ *
+ * `key` is NULL or a live `jsec_sign_key` not used after this call.
+ */
+JSEC_API void jsec_sign_key_free(const struct jsec_sign_key *key);
+
+/**
+ * Make a public key from its 96-byte compressed encoding. Another length,
+ * a point not on the curve or not in G2, or the point at infinity is
+ * `JSEC_ERR_BAD_KEY`. On success `*out` receives a key freed with
+ * `jsec_verify_key_free`. NULL `bytes` or `out` is
+ * `JSEC_ERR_INVALID_ARGUMENT`. Thread-safe.
+ *
+ * # Safety
+ *
+ * `bytes` is NULL or readable for `len` bytes; `out` is NULL or writable.
+ */
+JSEC_API
+enum jsec_status jsec_verify_key_new_from_bytes(const uint8_t *bytes,
+                                                size_t len,
+                                                const struct jsec_verify_key **out);
+
+/**
+ * Write the public key's 96-byte compressed encoding into `buf` (`len` at
+ * least `JSEC_VERIFY_KEY_LEN`, else `JSEC_ERR_BUFFER_TOO_SMALL` and nothing
+ * is written). NULL `key` or `buf` is `JSEC_ERR_INVALID_ARGUMENT`.
+ * Thread-safe.
+ *
+ * # Safety
+ *
+ * `key` is NULL or a live `jsec_verify_key`; `buf` is NULL or writable for
+ * `len` bytes.
+ */
+JSEC_API
+enum jsec_status jsec_verify_key_to_bytes(const struct jsec_verify_key *key,
+                                          uint8_t *buf,
+                                          size_t len);
+
+/**
+ * Release a public key (NULL is a no-op). Must not race with another use
+ * of the handle.
+ *
+ * # Safety
+ *
+ * `key` is NULL or a live `jsec_verify_key` not used after this call.
+ */
+JSEC_API void jsec_verify_key_free(const struct jsec_verify_key *key);
+
+/**
+ * Make a signing-options builder holding the defaults (granularity 1, the
+ * calling thread only). On success `*out` receives a builder freed with
+ * `jsec_sign_options_free`. NULL `out` is `JSEC_ERR_INVALID_ARGUMENT`.
+ * Thread-safe.
+ *
+ * # Safety
+ *
+ * `out` is NULL or writable.
+ */
+JSEC_API enum jsec_status jsec_sign_options_new(struct jsec_sign_options **out);
+
+/**
+ * Set the cell side in iMCUs (1 to 32; otherwise
+ * `JSEC_ERR_INVALID_ARGUMENT` and nothing changes). Smaller cells allow
+ * finer crops and cost 48 bytes of full signature each. NULL `options` is
+ * `JSEC_ERR_INVALID_ARGUMENT`.
+ *
+ * # Safety
+ *
+ * `options` is NULL or a live `jsec_sign_options` used by no other thread.
+ */
+JSEC_API
+enum jsec_status jsec_sign_options_set_granularity(struct jsec_sign_options *options,
+                                                   uint32_t granularity);
+
+/**
+ * Set the number of threads jsec may start for one call (0 or 1: the
+ * calling thread only, the default). jsec keeps no thread pool: threads
+ * live for the duration of a call. Values above 256 are
+ * `JSEC_ERR_INVALID_ARGUMENT`. NULL `options` is
+ * `JSEC_ERR_INVALID_ARGUMENT`.
+ *
+ * # Safety
+ *
+ * `options` is NULL or a live `jsec_sign_options` used by no other thread.
+ */
+JSEC_API
+enum jsec_status jsec_sign_options_set_threads(struct jsec_sign_options *options,
+                                               uint32_t threads);
+
+/**
+ * Release a signing-options builder (NULL is a no-op).
+ *
+ * # Safety
+ *
+ * `options` is NULL or a live `jsec_sign_options` not used after this call.
+ */
+JSEC_API void jsec_sign_options_free(struct jsec_sign_options *options);
+
+/**
+ * Sign the JPEG in `jpeg` (`len` bytes, baseline or extended-sequential
+ * Huffman): every cell of the image and a header are signed with `key`,
+ * and the full signature is stored in COM segments after SOI and the
+ * leading APPn segments (an existing jsec signature is replaced; nothing
+ * else changes). `options` may be NULL for the defaults.
+ *
+ * On success `*out` receives the signed file in a buffer the caller frees
+ * with `jsec_buffer_free`; on failure `*out` is not written (errors:
+ * `JSEC_ERR_MALFORMED`, `JSEC_ERR_UNSUPPORTED` with a message naming what).
+ * NULL `key`, `jpeg` or `out` is `JSEC_ERR_INVALID_ARGUMENT`. Thread-safe.
+ *
+ * # Safety
+ *
+ * `key` is NULL or a live `jsec_sign_key`; `options` is NULL or a live
+ * `jsec_sign_options` not being changed; `jpeg` is NULL or readable for
+ * `len` bytes; `out` is NULL or writable.
+ */
+JSEC_API
+enum jsec_status jsec_sign_jpeg(const struct jsec_sign_key *key,
+                                const struct jsec_sign_options *options,
+                                const uint8_t *jpeg,
+                                size_t len,
+                                struct jsec_buffer **out);
+
+/**
+ * Give `cropped` (a crop of the signed `signed` made by another tool, e.g.
+ * `jpegtran -crop`, on the signature's cell grid) the aggregated signature
+ * of the cells it kept, replacing the full signature it carries: no key is
+ * needed. `options` (NULL for the defaults) gives the threads.
+ *
+ * On success `*out` receives the crop with its signature, freed with
+ * `jsec_buffer_free`. `JSEC_ERR_VERIFICATION_FAILED`: `cropped` is not a
+ * crop of `signed` on its grid; `JSEC_ERR_INVALID_ARGUMENT` also when
+ * `signed` holds a cropped signature. NULL `signed`, `cropped` or `out` is
+ * `JSEC_ERR_INVALID_ARGUMENT`. Thread-safe.
+ *
+ * # Safety
+ *
+ * `options` is NULL or a live `jsec_sign_options` not being changed;
+ * `signed_jpeg` and `cropped` are NULL or readable for their lengths; `out`
+ * is NULL or writable.
+ */
+JSEC_API
+enum jsec_status jsec_sign_attach(const struct jsec_sign_options *options,
+                                  const uint8_t *signed_jpeg,
+                                  size_t signed_len,
+                                  const uint8_t *cropped,
+                                  size_t cropped_len,
+                                  struct jsec_buffer **out);
+
+/**
+ * Verify the signature in `jpeg` against `key`. Returns `JSEC_OK` and fills
+ * `*result` (a caller struct, `struct_size` set) when valid;
+ * `JSEC_ERR_VERIFICATION_FAILED` when the signature is absent or invalid,
+ * with the reason in `jsec_last_error()` (another key; cropped without an
+ * updated signature; crop geometry; header; the cells that changed);
+ * `JSEC_ERR_MALFORMED` / `JSEC_ERR_UNSUPPORTED` for a file that cannot be
+ * read. `options` (NULL for the defaults) gives the threads. NULL `key`,
+ * `jpeg` or `result` is `JSEC_ERR_INVALID_ARGUMENT`. Thread-safe.
+ *
+ * # Safety
+ *
+ * `key` is NULL or a live `jsec_verify_key`; `options` is NULL or a live
+ * `jsec_sign_options` not being changed; `jpeg` is NULL or readable for
+ * `len` bytes; `result` is NULL or points to `result->struct_size` writable
+ * bytes.
+ */
+JSEC_API
+enum jsec_status jsec_sign_verify(const struct jsec_verify_key *key,
+                                  const struct jsec_sign_options *options,
+                                  const uint8_t *jpeg,
+                                  size_t len,
+                                  struct jsec_sign_verification *result);
+
+/**
+ * The bytes of a buffer: `*data` receives a pointer to them (valid until
+ * `jsec_buffer_free`, never to be written through), `*len` their number.
+ * NULL arguments are `JSEC_ERR_INVALID_ARGUMENT`. May be called from
+ * several threads at once.
+ *
+ * # Safety
+ *
+ * `buffer` is NULL or a live `jsec_buffer`; `data` and `len` are NULL or
+ * writable.
+ */
+JSEC_API
+enum jsec_status jsec_buffer_data(const struct jsec_buffer *buffer,
+                                  const uint8_t **data,
+                                  size_t *len);
+
+/**
+ * Release a buffer (NULL is a no-op); pointers from `jsec_buffer_data`
+ * become invalid.
+ *
+ * # Safety
+ *
+ * `buffer` is NULL or a live `jsec_buffer` not used after this call.
+ */
+JSEC_API void jsec_buffer_free(struct jsec_buffer *buffer);
 
 #ifdef __cplusplus
 }  // extern "C"

@@ -16,6 +16,8 @@
 //! * [`cipher`]: `jsec_fspe_cipher` (in place, per scan).
 //! * [`report`]: `jsec_fspe_report`, `jsec_fspe_inspect`.
 //! * [`stream`]: `jsec_fspe_stream` (digest and cipher streams).
+//! * [`sign`]: croppable signatures: keys, options, `jsec_buffer`, sign,
+//!   attach, verify.
 
 #![allow(non_camel_case_types)]
 // The one module allowed to use `unsafe` (denied crate-wide in Cargo.toml).
@@ -40,3 +42,5 @@ pub mod cipher;
 pub mod report;
 
 pub mod stream;
+
+pub mod sign;
