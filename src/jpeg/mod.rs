@@ -5,6 +5,8 @@
 
 mod bits;
 pub mod coefficients;
+pub mod crop;
+pub mod encode;
 pub mod huffman;
 pub mod marker;
 pub mod segment;
