@@ -64,8 +64,12 @@ fn bench(c: &mut Criterion) {
             |b, &t| b.iter(|| black_box(sign_cells(&coefs, &grid, &binding, &sk, t).unwrap())),
         );
     }
-    let sigs = sign_cells(&coefs, &grid, &binding, &sk, 2).unwrap();
-    let agg = aggregate_rect(&sigs, grid.cells_x, CellRect::all(&grid)).unwrap();
+    let sigs: Vec<[u8; 48]> = sign_cells(&coefs, &grid, &binding, &sk, 2)
+        .unwrap()
+        .iter()
+        .map(|s| s.to_bytes())
+        .collect();
+    let agg = aggregate_rect(&sigs, grid.cells_x, CellRect::all(&grid), 1).unwrap();
     for threads in [1usize, 2] {
         g.bench_with_input(
             BenchmarkId::new("verify_cells", threads),
@@ -78,7 +82,7 @@ fn bench(c: &mut Criterion) {
         );
     }
     g.bench_function("aggregate_rect (keyless crop)", |b| {
-        b.iter(|| black_box(aggregate_rect(&sigs, grid.cells_x, CellRect::all(&grid)).unwrap()))
+        b.iter(|| black_box(aggregate_rect(&sigs, grid.cells_x, CellRect::all(&grid), 1).unwrap()))
     });
     g.finish();
 }

@@ -1463,6 +1463,34 @@ enum jsec_status jsec_sign_attach(const struct jsec_sign_options *options,
                                   struct jsec_buffer **out);
 
 /**
+ * Crop the signed JPEG `jpeg` losslessly to `width` x `height` pixels at
+ * (`x`, `y`) and give the crop the aggregate signature of its cells,
+ * replacing the full signature: no key is needed. The corner must lie on
+ * the signature's cell grid and the far edges on it or at the image's
+ * right / bottom edge; otherwise `JSEC_ERR_INVALID_ARGUMENT` with the
+ * nearest aligned rectangle in `jsec_last_error()`. A file holding a
+ * cropped signature cannot be cropped again (crop the signed original).
+ *
+ * `options` (NULL for the defaults) gives the threads. On success `*out`
+ * receives the crop in a buffer freed with `jsec_buffer_free`. NULL `jpeg`
+ * or `out` is `JSEC_ERR_INVALID_ARGUMENT`. Thread-safe.
+ *
+ * # Safety
+ *
+ * `options` is NULL or a live `jsec_sign_options` not being changed;
+ * `jpeg` is NULL or readable for `len` bytes; `out` is NULL or writable.
+ */
+JSEC_API
+enum jsec_status jsec_sign_crop(const struct jsec_sign_options *options,
+                                const uint8_t *jpeg,
+                                size_t len,
+                                uint32_t x,
+                                uint32_t y,
+                                uint32_t width,
+                                uint32_t height,
+                                struct jsec_buffer **out);
+
+/**
  * Verify the signature in `jpeg` against `key`. Returns `JSEC_OK` and fills
  * `*result` (a caller struct, `struct_size` set) when valid;
  * `JSEC_ERR_VERIFICATION_FAILED` when the signature is absent or invalid,

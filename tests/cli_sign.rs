@@ -141,6 +141,25 @@ fn keygen_sign_verify_attach() {
     let o = run(&["verify", "-p", p(&pk), p(&trunc)]);
     assert_eq!(code(&o), 2, "{}", err(&o));
 
+    // jsec's own crop: no key, verifies, reports the rectangle; a misaligned
+    // rectangle names the nearest aligned one (exit 2, no output).
+    let own = d.join("own-crop.jpg");
+    let o = run(&["crop", "--rect", "16,16,48,32", p(&signed), p(&own)]);
+    assert_eq!(code(&o), 0, "{}", err(&o));
+    let o = run(&["verify", "-p", p(&pk), p(&own)]);
+    assert_eq!(code(&o), 0, "{}", err(&o));
+    assert!(out(&o).contains("48x32 at (16, 16)"), "{}", out(&o));
+    let o = run(&[
+        "crop",
+        "--rect",
+        "17,16,48,32",
+        p(&signed),
+        p(&d.join("bad.jpg")),
+    ]);
+    assert_eq!(code(&o), 2);
+    assert!(err(&o).contains("--rect 16,16,48,32"), "{}", err(&o));
+    assert!(!d.join("bad.jpg").exists());
+
     if !have_jpegtran() {
         eprintln!("jpegtran not installed: skipping the crop part (CI installs it)");
         return;

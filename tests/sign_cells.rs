@@ -7,7 +7,7 @@ mod common;
 use common::{generate, Layout};
 use jsec::crypto::bls::{BlsSecretKey, BlsSignature};
 use jsec::jpeg::coefficients::{decode_coefficients, Coefficients};
-use jsec::sign::{aggregate_rect, localize, sign_cells, verify_cells, CellGrid, CellRect};
+use jsec::sign::{aggregate_rect, localize, sign_cells, verify_cells, CellGrid, CellRect, CellSig};
 
 const BINDING: [u8; 32] = [7; 32];
 
@@ -19,13 +19,17 @@ struct Signed {
     jpeg: Vec<u8>,
     coefs: Coefficients,
     grid: CellGrid,
-    sigs: Vec<BlsSignature>,
+    sigs: Vec<CellSig>,
 }
 
 fn signed(jpeg: Vec<u8>, g: u32, threads: usize) -> Signed {
     let coefs = decode_coefficients(&jpeg).unwrap();
     let grid = CellGrid::new(&coefs.frame, g).unwrap();
-    let sigs = sign_cells(&coefs, &grid, &BINDING, &key(), threads).unwrap();
+    let sigs: Vec<CellSig> = sign_cells(&coefs, &grid, &BINDING, &key(), threads)
+        .unwrap()
+        .iter()
+        .map(BlsSignature::to_bytes)
+        .collect();
     assert_eq!(sigs.len() as u64, grid.len());
     Signed {
         jpeg,
@@ -51,7 +55,7 @@ fn whole_image_verifies_and_threads_agree() {
     for (name, jpeg) in layouts() {
         for g in 1..=3 {
             let s = signed(jpeg.clone(), g, 0);
-            let agg = aggregate_rect(&s.sigs, s.grid.cells_x, CellRect::all(&s.grid)).unwrap();
+            let agg = aggregate_rect(&s.sigs, s.grid.cells_x, CellRect::all(&s.grid), 0).unwrap();
             for threads in [0, 1, 3] {
                 assert!(
                     verify_cells(&s.coefs, &s.grid, &BINDING, (0, 0), &agg, &pk, threads).unwrap(),
@@ -87,7 +91,7 @@ fn tampered_coefficient_is_localized() {
         let cc = &mut s.coefs.components[last];
         let i = ((by * cc.blocks_w + bx) * 64 + 9) as usize;
         cc.data[i] = cc.data[i].wrapping_add(1);
-        let agg = aggregate_rect(&s.sigs, s.grid.cells_x, CellRect::all(&s.grid)).unwrap();
+        let agg = aggregate_rect(&s.sigs, s.grid.cells_x, CellRect::all(&s.grid), 0).unwrap();
         assert!(!verify_cells(&s.coefs, &s.grid, &BINDING, (0, 0), &agg, &pk, 0).unwrap());
         let want = (s.grid.cells_x - 1, s.grid.cells_y - 1);
         assert_eq!(
@@ -120,7 +124,8 @@ fn tampered_coefficient_is_localized() {
                 localize(&s2.coefs, &s2.grid, &BINDING, &s2.sigs, &pk, 0).unwrap(),
                 vec![]
             );
-            let all = aggregate_rect(&s2.sigs, s2.grid.cells_x, CellRect::all(&s2.grid)).unwrap();
+            let all =
+                aggregate_rect(&s2.sigs, s2.grid.cells_x, CellRect::all(&s2.grid), 0).unwrap();
             assert!(verify_cells(&s2.coefs, &s2.grid, &BINDING, (0, 0), &all, &pk, 0).unwrap());
             let one = aggregate_rect(
                 &s2.sigs,
@@ -131,6 +136,7 @@ fn tampered_coefficient_is_localized() {
                     x1: 1,
                     y1: 1,
                 },
+                0,
             )
             .unwrap();
             let mut sum = jsec::crypto::bls::HashSum::new();
@@ -208,7 +214,7 @@ fn survives_jpegtran_crop() {
                 assert_eq!((crop.frame.width, crop.frame.height), (pw, ph), "{name}");
                 let cgrid = CellGrid::new(&crop.frame, g).unwrap();
                 assert_eq!((cgrid.cells_x, cgrid.cells_y), (r.x1 - r.x0, r.y1 - r.y0));
-                let agg = aggregate_rect(&s.sigs, s.grid.cells_x, r).unwrap();
+                let agg = aggregate_rect(&s.sigs, s.grid.cells_x, r, 0).unwrap();
                 assert!(
                     verify_cells(&crop, &cgrid, &BINDING, (r.x0, r.y0), &agg, &pk, 2).unwrap(),
                     "{name} g={g} {r:?}"

@@ -129,7 +129,7 @@ fn tampering_and_wrong_keys_fail_with_reasons() {
     let other = sign_jpeg(&jpeg, &sk, &SignOptions::default()).unwrap();
     let (mut a, b) = (read_record(&signed).unwrap(), read_record(&other).unwrap());
     if let (Record::Full { cell_sigs: sa, .. }, Record::Full { cell_sigs: sb, .. }) = (&mut a, &b) {
-        sa[3] = sb[3].clone();
+        sa[3] = sb[3];
     }
     let spliced = container::replace_record(&signed, Some(&a.to_bytes())).unwrap();
     let e = err_of(verify_jpeg(&spliced, &pk, 0));
@@ -291,4 +291,75 @@ fn records_do_not_transfer_between_images() {
     let moved = container::replace_record(&cb, Some(&rec)).unwrap();
     let e = err_of(verify_jpeg(&moved, &pk, 0));
     assert!(e.message().contains("does not match"), "{e}");
+}
+
+/// jsec's own crop: verifies with the right rectangle, decodes like
+/// jpegtran's crop of the same rectangle, refuses misaligned rectangles with
+/// the nearest aligned one, and a crop of a crop needs the original.
+#[test]
+fn own_crop_verifies_and_matches_jpegtran() {
+    let sk = key(8);
+    let pk = sk.public_key();
+    for (name, jpeg, g) in [
+        ("420", generate(100, 70, Layout::S420, 80, 0, 31), 1u32),
+        ("444-g2", generate(90, 60, Layout::S444, 85, 0, 32), 2),
+        ("gray", generate(41, 35, Layout::Gray, 85, 0, 33), 1),
+        ("422-rst", generate(80, 48, Layout::S422, 80, 2, 34), 1),
+    ] {
+        let signed = sign_jpeg(
+            &jpeg,
+            &sk,
+            &SignOptions {
+                granularity: g,
+                threads: 0,
+            },
+        )
+        .unwrap();
+        let coefs = jsec::jpeg::decode_coefficients(&jpeg).unwrap();
+        let grid = jsec::sign::CellGrid::new(&coefs.frame, g).unwrap();
+        let (cw, ch) = (grid.cell_w(), grid.cell_h());
+        for r in [
+            (cw, ch, cw, ch),
+            (cw, 0, grid.width - cw, grid.height),
+            (0, 0, grid.width, grid.height),
+        ] {
+            let c = jsec::sign::crop_jpeg(&signed, r, 0).unwrap();
+            let v = verify_jpeg(&c, &pk, 0).unwrap();
+            assert_eq!(v.crop, Some(r), "{name}");
+            if have("djpeg") {
+                assert!(djpeg_ok(&c));
+            }
+            if have("jpegtran") {
+                let theirs = jpegtran_crop(&signed, r.2, r.3, r.0, r.1);
+                let (a, b) = (
+                    jsec::jpeg::decode_coefficients(&c).unwrap(),
+                    jsec::jpeg::decode_coefficients(&theirs).unwrap(),
+                );
+                for (ca, (cb, fc)) in a
+                    .components
+                    .iter()
+                    .zip(b.components.iter().zip(&a.frame.components))
+                {
+                    for by in 0..fc.blocks_h {
+                        for bx in 0..fc.blocks_w {
+                            assert_eq!(ca.block(bx, by), cb.block(bx, by), "{name} {r:?}");
+                        }
+                    }
+                }
+            }
+            // A crop of the crop: the cropped record cannot be cut further.
+            let e = jsec::sign::crop_jpeg(&c, (0, 0, cw, ch), 0).unwrap_err();
+            assert!(e.message().contains("signed original"), "{e}");
+        }
+        // Misaligned: the error names the nearest aligned rectangle.
+        let e = jsec::sign::crop_jpeg(&signed, (cw + 1, ch, cw, ch), 0).unwrap_err();
+        assert!(e.message().contains("nearest aligned crop"), "{e}");
+        assert_eq!(e.kind(), ErrorKind::InvalidArgument);
+        let e = jsec::sign::crop_jpeg(&signed, (0, 0, cw + 1, ch), 0).unwrap_err();
+        assert!(
+            e.message()
+                .contains(&format!("at (0, 0) (--rect 0,0,{cw},{ch})")),
+            "{name}: {e}"
+        );
+    }
 }

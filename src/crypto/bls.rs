@@ -220,6 +220,71 @@ impl BlsSignature {
     }
 }
 
+/// A signature decoded from its compressed bytes and known to be on the
+/// curve, but not yet checked to lie in G1 (the subgroup check costs about
+/// three decompressions). Tables of cell signatures are read this way and
+/// only the aggregate that is verified gets the check
+/// ([`BlsSignature::aggregate_unchecked`]): a sum in G1 is all the pairing
+/// equation needs.
+#[derive(Clone, PartialEq, Eq)]
+pub struct UncheckedSignature(Signature);
+
+impl std::fmt::Debug for UncheckedSignature {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "UncheckedSignature({})", hex(&self.0.compress()[..8]))
+    }
+}
+
+impl UncheckedSignature {
+    /// Decode a compressed signature (48 bytes) that must be a point on the
+    /// curve.
+    pub fn from_bytes(bytes: &[u8]) -> Result<UncheckedSignature> {
+        if bytes.len() != SIGNATURE_LEN {
+            return Err(Error::new(
+                ErrorKind::Malformed,
+                format!(
+                    "a BLS signature is {SIGNATURE_LEN} bytes, not {}",
+                    bytes.len()
+                ),
+            ));
+        }
+        Signature::uncompress(bytes)
+            .map(UncheckedSignature)
+            .map_err(|e| {
+                Error::new(
+                    ErrorKind::Malformed,
+                    format!("bad BLS signature: {}", blst_message(e)),
+                )
+            })
+    }
+}
+
+impl From<&BlsSignature> for UncheckedSignature {
+    fn from(s: &BlsSignature) -> Self {
+        UncheckedSignature(s.0)
+    }
+}
+
+impl BlsSignature {
+    /// The sum of `sigs`, checked once to lie in G1 and not to be the point
+    /// at infinity (the check the summands skipped).
+    pub fn aggregate_unchecked<'a, I: IntoIterator<Item = &'a UncheckedSignature>>(
+        sigs: I,
+    ) -> Result<BlsSignature> {
+        let list: Vec<&Signature> = sigs.into_iter().map(|s| &s.0).collect();
+        let agg = AggregateSignature::aggregate(&list, false)
+            .map_err(|_| Error::invalid_argument("nothing to aggregate"))?
+            .to_signature();
+        agg.validate(true).map_err(|e| {
+            Error::new(
+                ErrorKind::VerificationFailed,
+                format!("the aggregate signature is not valid: {}", blst_message(e)),
+            )
+        })?;
+        Ok(BlsSignature(agg))
+    }
+}
+
 /// The running sum of message hashes `H(m1) + … + H(mn)` that an aggregate
 /// signature is checked against. Sums of disjoint parts (computed on other
 /// threads) combine with [`HashSum::merge`].

@@ -471,6 +471,45 @@ pub unsafe extern "C" fn jsec_sign_attach(
     })
 }
 
+/// Crop the signed JPEG `jpeg` losslessly to `width` x `height` pixels at
+/// (`x`, `y`) and give the crop the aggregate signature of its cells,
+/// replacing the full signature: no key is needed. The corner must lie on
+/// the signature's cell grid and the far edges on it or at the image's
+/// right / bottom edge; otherwise `JSEC_ERR_INVALID_ARGUMENT` with the
+/// nearest aligned rectangle in `jsec_last_error()`. A file holding a
+/// cropped signature cannot be cropped again (crop the signed original).
+///
+/// `options` (NULL for the defaults) gives the threads. On success `*out`
+/// receives the crop in a buffer freed with `jsec_buffer_free`. NULL `jpeg`
+/// or `out` is `JSEC_ERR_INVALID_ARGUMENT`. Thread-safe.
+///
+/// # Safety
+///
+/// `options` is NULL or a live `jsec_sign_options` not being changed;
+/// `jpeg` is NULL or readable for `len` bytes; `out` is NULL or writable.
+#[no_mangle]
+pub unsafe extern "C" fn jsec_sign_crop(
+    options: *const jsec_sign_options,
+    jpeg: *const u8,
+    len: usize,
+    x: u32,
+    y: u32,
+    width: u32,
+    height: u32,
+    out: *mut *mut jsec_buffer,
+) -> jsec_status {
+    boundary("jsec_sign_crop", || {
+        check_out(out, "out")?;
+        let opts = options_or_default(options)?;
+        // SAFETY: `jpeg` is readable for `len` bytes by the contract.
+        let data = unsafe { try_slice(jpeg, len, "jpeg") }?;
+        let result = sign::crop_jpeg(data, (x, y, width, height), opts.threads)?;
+        // SAFETY: `out` checked non-NULL; writable by the contract.
+        unsafe { write_out(out, box_into_ptr::<jsec_buffer>(result)) };
+        Ok(())
+    })
+}
+
 /// Verify the signature in `jpeg` against `key`. Returns `JSEC_OK` and fills
 /// `*result` (a caller struct, `struct_size` set) when valid;
 /// `JSEC_ERR_VERIFICATION_FAILED` when the signature is absent or invalid,

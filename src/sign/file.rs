@@ -97,7 +97,10 @@ pub fn sign_jpeg(jpeg: &[u8], sk: &BlsSecretKey, opts: &SignOptions) -> Result<V
         key_id: pk.fingerprint(),
     };
     let header_sig = sk.sign(&header_message(&common, &coefs), bls::DST_CROP_V1);
-    let cell_sigs = super::sign_cells(&coefs, &grid, &binding, sk, opts.threads)?;
+    let cell_sigs = super::sign_cells(&coefs, &grid, &binding, sk, opts.threads)?
+        .iter()
+        .map(BlsSignature::to_bytes)
+        .collect();
     let record = Record::Full {
         common,
         cells_x: grid.cells_x,
@@ -181,8 +184,10 @@ pub fn verify_jpeg(jpeg: &[u8], pk: &BlsPublicKey, threads: usize) -> Result<Ver
                 threads,
             )?;
             sum.merge(&cells);
-            let agg = BlsSignature::aggregate(std::iter::once(header_sig).chain(cell_sigs))?;
-            if bls::verify_same_key(&agg, &sum, pk) {
+            let cells_agg =
+                super::aggregate_rect(cell_sigs, *cells_x, CellRect::all(&here), threads);
+            let agg = cells_agg.and_then(|c| BlsSignature::aggregate([header_sig, &c]));
+            if agg.is_ok_and(|agg| bls::verify_same_key(&agg, &sum, pk)) {
                 return Ok(Verified {
                     profile: PROFILE_COMPACT,
                     key_id: common.key_id,
@@ -341,7 +346,7 @@ pub fn attach(signed_original: &[u8], cropped: &[u8], threads: usize) -> Result<
         x1: ox + cg.cells_x,
         y1: oy + cg.cells_y,
     };
-    let cells_sig = super::aggregate_rect(&cell_sigs, cells_x, rect)?;
+    let cells_sig = super::aggregate_rect(&cell_sigs, cells_x, rect, threads)?;
     let aggregate = BlsSignature::aggregate([&header_sig, &cells_sig])?;
     let out = Record::Cropped {
         common,
@@ -350,4 +355,81 @@ pub fn attach(signed_original: &[u8], cropped: &[u8], threads: usize) -> Result<
         aggregate,
     };
     container::replace_record(cropped, Some(&out.to_bytes()))
+}
+
+/// Crop the signed JPEG `signed` to the pixel rectangle `(x, y, w, h)` on
+/// its signature's cell grid and replace the full signature by the crop's
+/// aggregate (no key needed). The corner must be on the cell grid and the
+/// far edges on it or at the image's right / bottom edge; otherwise the
+/// error names the nearest such rectangle. The image data is re-encoded
+/// losslessly (see [`crate::jpeg::crop`]); `threads` decode the kept
+/// cells' signatures.
+pub fn crop_jpeg(
+    signed: &[u8],
+    (x, y, w, h): (u32, u32, u32, u32),
+    threads: usize,
+) -> Result<Vec<u8>> {
+    let record = read_record(signed)?;
+    let Record::Full {
+        common,
+        cells_x,
+        header_sig,
+        cell_sigs,
+        ..
+    } = record
+    else {
+        return Err(Error::invalid_argument(
+            "this file carries a cropped signature: crop the signed original instead (or crop with another tool and attach to the original)",
+        ));
+    };
+    let coefs = decode(signed)?;
+    let grid = CellGrid::new(&coefs.frame, common.g as u32)?;
+    let (cw, ch) = (grid.cell_w(), grid.cell_h());
+    let (iw, ih) = (coefs.frame.width, coefs.frame.height);
+    let edge_ok = |start: u32, len: u32, cell: u32, size: u32| {
+        start % cell == 0
+            && len > 0
+            && start + len <= size
+            && ((start + len) % cell == 0 || start + len == size)
+    };
+    if x.checked_add(w).is_none()
+        || y.checked_add(h).is_none()
+        || !edge_ok(x, w, cw, iw)
+        || !edge_ok(y, h, ch, ih)
+    {
+        // The nearest aligned rectangle: corner rounded down, far edges to
+        // the nearest cell boundary (or the image edge), at least one cell.
+        let snap = |start: u32, len: u32, cell: u32, size: u32| -> (u32, u32) {
+            let s = (start.min(size.saturating_sub(1)) / cell) * cell;
+            let end = start.saturating_add(len).min(size);
+            let mut e = ((end + cell / 2) / cell * cell).min(size);
+            if e <= s {
+                e = (s + cell).min(size);
+            }
+            (s, e - s)
+        };
+        let (sx, sw) = snap(x, w, cw, iw);
+        let (sy, sh) = snap(y, h, ch, ih);
+        return Err(Error::invalid_argument(format!(
+            "crop {w}x{h} at ({x}, {y}) is not on the signature's {cw}x{ch}-pixel cell grid of this {iw}x{ih} image; the nearest aligned crop is {sw}x{sh} at ({sx}, {sy}) (--rect {sx},{sy},{sw},{sh})"
+        )));
+    }
+    let cropped = crate::jpeg::crop::crop(signed, &coefs, (x, y, w, h), |s, d| {
+        !(s.marker == marker::COM && container::is_signature_payload(s.payload(d)))
+    })?;
+    let rect = CellRect {
+        x0: x / cw,
+        y0: y / ch,
+        x1: (x + w).div_ceil(cw),
+        y1: (y + h).div_ceil(ch),
+    };
+    let cells_sig = super::aggregate_rect(&cell_sigs, cells_x, rect, threads)?;
+    let aggregate = BlsSignature::aggregate([&header_sig, &cells_sig])?;
+    let out = Record::Cropped {
+        common,
+        origin: (rect.x0, rect.y0),
+        cells: (rect.x1 - rect.x0, rect.y1 - rect.y0),
+        aggregate,
+    };
+    container::replace_record(&cropped, Some(&out.to_bytes()))
 }

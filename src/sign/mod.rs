@@ -15,11 +15,13 @@ pub mod container;
 mod file;
 pub mod record;
 
-use crate::crypto::bls::{self, BlsPublicKey, BlsSecretKey, BlsSignature, HashSum};
+use crate::crypto::bls::{
+    self, BlsPublicKey, BlsSecretKey, BlsSignature, HashSum, UncheckedSignature, SIGNATURE_LEN,
+};
 use crate::jpeg::coefficients::Coefficients;
 use crate::{Error, Result};
 pub use cells::{cell_content, cell_message, CellGrid};
-pub use file::{attach, read_record, sign_jpeg, verify_jpeg, SignOptions, Verified};
+pub use file::{attach, crop_jpeg, read_record, sign_jpeg, verify_jpeg, SignOptions, Verified};
 
 /// Run `f(i)` for `i` in `0..n` on `threads` threads of our own (0 or 1 =
 /// the calling thread only), results in index order. No pool outlives the
@@ -101,21 +103,58 @@ pub fn sign_cells(
     .collect()
 }
 
-/// The aggregate of the signatures of the cells in `rect`, from the full
-/// table `sigs` (raster order over a grid `cells_x` wide). No key needed.
-pub fn aggregate_rect(sigs: &[BlsSignature], cells_x: u32, rect: CellRect) -> Result<BlsSignature> {
-    let picked: Result<Vec<&BlsSignature>> = rect
-        .cells()
-        .map(|(x, y)| {
-            sigs.get(y as usize * cells_x as usize + x as usize)
-                .ok_or_else(|| {
-                    Error::invalid_argument(format!(
-                        "cell ({x}, {y}) is outside the signature table"
-                    ))
-                })
+/// A stored (compressed) cell signature.
+pub type CellSig = [u8; SIGNATURE_LEN];
+
+/// Decode the stored cell signatures `idx` of `sigs` (raster order over a
+/// grid `cells_x` wide), on `threads` threads; an entry that is not a point
+/// names its cell.
+fn decode_sigs(
+    sigs: &[CellSig],
+    cells_x: u32,
+    idx: &[usize],
+    threads: usize,
+) -> Result<Vec<UncheckedSignature>> {
+    par_map(idx.len(), threads, |k| {
+        let i = idx[k];
+        let raw = sigs.get(i).ok_or_else(|| {
+            Error::invalid_argument(format!(
+                "cell ({}, {}) is outside the signature table",
+                i as u32 % cells_x,
+                i as u32 / cells_x
+            ))
+        })?;
+        UncheckedSignature::from_bytes(raw).map_err(|e| {
+            Error::new(
+                crate::ErrorKind::Malformed,
+                format!(
+                    "signature of cell ({}, {}): {}",
+                    i as u32 % cells_x,
+                    i as u32 / cells_x,
+                    e.message()
+                ),
+            )
         })
+    })
+    .into_iter()
+    .collect()
+}
+
+/// The aggregate of the stored signatures of the cells in `rect`, from the
+/// full table `sigs` (raster order over a grid `cells_x` wide), decoded on
+/// `threads` threads and group-checked once. No key needed.
+pub fn aggregate_rect(
+    sigs: &[CellSig],
+    cells_x: u32,
+    rect: CellRect,
+    threads: usize,
+) -> Result<BlsSignature> {
+    let idx: Vec<usize> = rect
+        .cells()
+        .map(|(x, y)| y as usize * cells_x as usize + x as usize)
         .collect();
-    BlsSignature::aggregate(picked?)
+    let decoded = decode_sigs(sigs, cells_x, &idx, threads)?;
+    BlsSignature::aggregate_unchecked(&decoded)
 }
 
 /// Check `agg` against every cell of the image `coefs` (a crop whose cell
@@ -183,7 +222,7 @@ pub fn localize(
     coefs: &Coefficients,
     grid: &CellGrid,
     binding: &[u8; 32],
-    sigs: &[BlsSignature],
+    sigs: &[CellSig],
     pk: &BlsPublicKey,
     threads: usize,
 ) -> Result<Vec<(u32, u32)>> {
@@ -207,6 +246,10 @@ pub fn localize(
     })
     .into_iter()
     .collect::<Result<Vec<HashSum>>>()?;
+    // Entries that are not points on the curve are bad cells themselves.
+    let decoded: Vec<Option<UncheckedSignature>> = par_map(n, threads, |i| {
+        UncheckedSignature::from_bytes(&sigs[i]).ok()
+    });
     let mut bad = Vec::new();
     let mut stack = vec![(0usize, n)];
     while let Some((a, b)) = stack.pop() {
@@ -214,9 +257,10 @@ pub fn localize(
         for h in &hashes[a..b] {
             sum.merge(h);
         }
-        let ok = BlsSignature::aggregate(&sigs[a..b])
-            .map(|agg| bls::verify_same_key(&agg, &sum, pk))
-            .unwrap_or(false);
+        let ok = decoded[a..b].iter().all(Option::is_some)
+            && BlsSignature::aggregate_unchecked(decoded[a..b].iter().flatten())
+                .map(|agg| bls::verify_same_key(&agg, &sum, pk))
+                .unwrap_or(false);
         if ok {
             continue;
         }

@@ -43,8 +43,9 @@ pub enum Record {
         cells_y: u32,
         /// Signature of the header message.
         header_sig: BlsSignature,
-        /// One signature per cell, raster order.
-        cell_sigs: Vec<BlsSignature>,
+        /// One compressed signature per cell, raster order, as stored: each is
+        /// decoded (and only aggregates are group-checked) when used.
+        cell_sigs: Vec<[u8; SIGNATURE_LEN]>,
     },
     /// A crop on the cell grid.
     Cropped {
@@ -91,7 +92,7 @@ impl Record {
                 v.extend_from_slice(&cells_y.to_be_bytes());
                 v.extend_from_slice(&header_sig.to_bytes());
                 for s in cell_sigs {
-                    v.extend_from_slice(&s.to_bytes());
+                    v.extend_from_slice(s);
                 }
             }
             Record::Cropped {
@@ -165,8 +166,8 @@ impl Record {
                 let header_sig = sig_at(rest, 8)?;
                 let cell_sigs = sigs
                     .chunks_exact(SIGNATURE_LEN)
-                    .map(BlsSignature::from_bytes)
-                    .collect::<Result<Vec<_>>>()?;
+                    .map(|c| c.try_into().expect("chunks of 48"))
+                    .collect();
                 Ok(Record::Full {
                     common,
                     cells_x,

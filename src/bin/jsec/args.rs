@@ -48,6 +48,8 @@ pub enum Command {
     Sign(SignArgs),
     /// Verify a signed or signed-and-cropped JPEG (exit 0 valid, 1 invalid, 2 bad input).
     Verify(VerifyArgs),
+    /// Crop a signed JPEG losslessly on its cell grid, keeping a valid signature (no key).
+    Crop(CropArgs),
     /// Give a crop made by another tool (jpegtran -crop) the signature of its cells.
     Attach(AttachArgs),
 }
@@ -270,6 +272,24 @@ pub struct VerifyArgs {
     /// The signed (possibly cropped) JPEG.
     #[arg(value_name = "IN")]
     pub input: PathBuf,
+}
+
+/// `jsec crop`.
+#[derive(Debug, Clone, Args)]
+pub struct CropArgs {
+    /// The rectangle to keep, in pixels: its corner on the signature's cell
+    /// grid, its far edges on the grid or at the image edge.
+    #[arg(long, value_name = "X,Y,W,H", value_parser = parse_region)]
+    pub rect: (u32, u32, u32, u32),
+    /// Threads [default: number of cores].
+    #[arg(long, short = 'j', value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
+    pub jobs: Option<u16>,
+    /// The signed JPEG (with its full signature).
+    #[arg(value_name = "IN")]
+    pub input: PathBuf,
+    /// The cropped JPEG, with the signature of its cells.
+    #[arg(value_name = "OUT")]
+    pub output: PathBuf,
 }
 
 /// `jsec attach`.

@@ -29,6 +29,7 @@ pub fn run(cli: Cli) -> Result<ExitCode, Failure> {
         Command::Demo(a) => demo::run(&a),
         Command::Sign(a) => signing::sign(&a),
         Command::Verify(a) => signing::verify(&a),
+        Command::Crop(a) => signing::crop(&a),
         Command::Attach(a) => signing::attach(&a),
     }
 }

@@ -6,7 +6,7 @@ use std::process::ExitCode;
 use jsec::sign::{SignOptions, Verified};
 use jsec::ErrorKind;
 
-use crate::args::{AttachArgs, SignArgs, VerifyArgs};
+use crate::args::{AttachArgs, CropArgs, SignArgs, VerifyArgs};
 use crate::fsio::{self, Failure};
 use crate::json::Json;
 
@@ -30,6 +30,14 @@ pub fn sign(a: &SignArgs) -> Result<ExitCode, Failure> {
     };
     let signed = jsec::sign::sign_jpeg(&jpeg, &sk, &opts).map_err(|e| Failure::at(&a.input, e))?;
     fsio::write_atomic(&a.output, &signed)?;
+    Ok(ExitCode::SUCCESS)
+}
+
+pub fn crop(a: &CropArgs) -> Result<ExitCode, Failure> {
+    let signed = fsio::read_input(&a.input)?;
+    let out = jsec::sign::crop_jpeg(&signed, a.rect, threads(a.jobs))
+        .map_err(|e| Failure::at(&a.input, e))?;
+    fsio::write_atomic(&a.output, &out)?;
     Ok(ExitCode::SUCCESS)
 }
 
