@@ -100,7 +100,14 @@ pub fn crop(
             for &(c, bx, by) in &order {
                 let b = block(c, bx, by);
                 let t = &mut freqs[table_of(c)];
-                count_block(b, preds[c], &mut t.0, &mut t.1);
+                if !count_block(b, preds[c], &mut t.0, &mut t.1) {
+                    return Err(Error::new(
+                        crate::ErrorKind::Unsupported,
+                        format!(
+                            "block ({bx}, {by}) of component {c} holds a value that 8-bit Huffman JPEG cannot code (a corrupt source?); it cannot be re-encoded"
+                        ),
+                    ));
+                }
                 preds[c] = b[0] as i32;
             }
         }

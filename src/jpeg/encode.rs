@@ -181,9 +181,15 @@ fn category(v: i32) -> (u32, u32) {
 }
 
 /// Count the symbols of one block (coefficients in natural order, `pred` the
-/// previous DC of the component) into `dc` and `ac`.
-pub fn count_block(block: &[i16], pred: i32, dc: &mut Freq, ac: &mut Freq) {
+/// previous DC of the component) into `dc` and `ac`. False (nothing
+/// counted) when the block cannot be coded in 8-bit sequential Huffman JPEG:
+/// a DC difference beyond 11 bits or an AC value beyond 10 bits (only a
+/// corrupt source holds such values).
+pub fn count_block(block: &[i16], pred: i32, dc: &mut Freq, ac: &mut Freq) -> bool {
     let (s, _) = category(block[0] as i32 - pred);
+    if s > 11 || block[1..].iter().any(|&v| !(-1023..=1023).contains(&v)) {
+        return false;
+    }
     dc.0[s as usize] += 1;
     let mut run = 0u32;
     for &n in &ZIGZAG_TO_NATURAL[1..] {
@@ -203,6 +209,7 @@ pub fn count_block(block: &[i16], pred: i32, dc: &mut Freq, ac: &mut Freq) {
     if run > 0 {
         ac.0[0x00] += 1;
     }
+    true
 }
 
 /// An entropy-coded segment being written (byte stuffing included).

@@ -68,6 +68,29 @@ pub fn walker_coefficients(data: &[u8]) {
                     comp.blocks_w as usize * comp.blocks_h as usize * 64
                 );
             }
+            // Re-encoding the whole image (a crop of everything) keeps every
+            // coefficient of every image block, unless the data cannot be
+            // coded in baseline Huffman (e.g. a DC difference of a corrupt
+            // file beyond 11 bits: the encoder reports that as an error).
+            let (w, h) = (c.frame.width, c.frame.height);
+            if let Ok(again) = jsec::jpeg::crop::crop(data, &c, (0, 0, w, h), |_, _| true) {
+                let d = jsec::jpeg::decode_coefficients(&again).expect("re-encoded file decodes");
+                for (a, (b, fc)) in c
+                    .components
+                    .iter()
+                    .zip(d.components.iter().zip(&c.frame.components))
+                {
+                    for by in 0..fc.blocks_h {
+                        for bx in 0..fc.blocks_w {
+                            assert_eq!(
+                                a.block(bx, by),
+                                b.block(bx, by),
+                                "block ({bx}, {by}) changed"
+                            );
+                        }
+                    }
+                }
+            }
         }
         Err(e) => check_error(&e),
     }
