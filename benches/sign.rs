@@ -13,7 +13,9 @@ use std::time::Duration;
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
 use jsec::crypto::bls::{BlsSecretKey, HashSum, DST_CROP_V1};
 use jsec::jpeg::decode_coefficients;
-use jsec::sign::{aggregate_rect, cell_message, sign_cells, verify_cells, CellGrid, CellRect};
+use jsec::sign::{
+    aggregate_rect, cell_message, prefix_table, sign_cells, verify_cells, CellGrid, CellRect,
+};
 
 #[allow(dead_code)]
 #[path = "../src/bin/jsec/scene.rs"]
@@ -64,12 +66,11 @@ fn bench(c: &mut Criterion) {
             |b, &t| b.iter(|| black_box(sign_cells(&coefs, &grid, &binding, &sk, t).unwrap())),
         );
     }
-    let sigs: Vec<[u8; 48]> = sign_cells(&coefs, &grid, &binding, &sk, 2)
-        .unwrap()
-        .iter()
-        .map(|s| s.to_bytes())
-        .collect();
-    let agg = aggregate_rect(&sigs, grid.cells_x, CellRect::all(&grid), 1).unwrap();
+    let sigs = prefix_table(
+        &sign_cells(&coefs, &grid, &binding, &sk, 2).unwrap(),
+        grid.cells_x,
+    );
+    let agg = aggregate_rect(&sigs, grid.cells_x, CellRect::all(&grid)).unwrap();
     for threads in [1usize, 2] {
         g.bench_with_input(
             BenchmarkId::new("verify_cells", threads),
@@ -82,7 +83,7 @@ fn bench(c: &mut Criterion) {
         );
     }
     g.bench_function("aggregate_rect (keyless crop)", |b| {
-        b.iter(|| black_box(aggregate_rect(&sigs, grid.cells_x, CellRect::all(&grid), 1).unwrap()))
+        b.iter(|| black_box(aggregate_rect(&sigs, grid.cells_x, CellRect::all(&grid)).unwrap()))
     });
     g.finish();
 }

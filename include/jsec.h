@@ -1471,18 +1471,16 @@ enum jsec_status jsec_sign_attach(const struct jsec_sign_options *options,
  * nearest aligned rectangle in `jsec_last_error()`. A file holding a
  * cropped signature cannot be cropped again (crop the signed original).
  *
- * `options` (NULL for the defaults) gives the threads. On success `*out`
- * receives the crop in a buffer freed with `jsec_buffer_free`. NULL `jpeg`
- * or `out` is `JSEC_ERR_INVALID_ARGUMENT`. Thread-safe.
+ * On success `*out` receives the crop in a buffer freed with
+ * `jsec_buffer_free`. NULL `jpeg` or `out` is `JSEC_ERR_INVALID_ARGUMENT`.
+ * Thread-safe.
  *
  * # Safety
  *
- * `options` is NULL or a live `jsec_sign_options` not being changed;
  * `jpeg` is NULL or readable for `len` bytes; `out` is NULL or writable.
  */
 JSEC_API
-enum jsec_status jsec_sign_crop(const struct jsec_sign_options *options,
-                                const uint8_t *jpeg,
+enum jsec_status jsec_sign_crop(const uint8_t *jpeg,
                                 size_t len,
                                 uint32_t x,
                                 uint32_t y,

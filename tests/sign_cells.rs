@@ -7,7 +7,9 @@ mod common;
 use common::{generate, Layout};
 use jsec::crypto::bls::{BlsSecretKey, BlsSignature};
 use jsec::jpeg::coefficients::{decode_coefficients, Coefficients};
-use jsec::sign::{aggregate_rect, localize, sign_cells, verify_cells, CellGrid, CellRect, CellSig};
+use jsec::sign::{
+    aggregate_rect, localize, prefix_table, sign_cells, verify_cells, CellGrid, CellRect, CellSig,
+};
 
 const BINDING: [u8; 32] = [7; 32];
 
@@ -25,11 +27,8 @@ struct Signed {
 fn signed(jpeg: Vec<u8>, g: u32, threads: usize) -> Signed {
     let coefs = decode_coefficients(&jpeg).unwrap();
     let grid = CellGrid::new(&coefs.frame, g).unwrap();
-    let sigs: Vec<CellSig> = sign_cells(&coefs, &grid, &BINDING, &key(), threads)
-        .unwrap()
-        .iter()
-        .map(BlsSignature::to_bytes)
-        .collect();
+    let per_cell = sign_cells(&coefs, &grid, &BINDING, &key(), threads).unwrap();
+    let sigs: Vec<CellSig> = prefix_table(&per_cell, grid.cells_x);
     assert_eq!(sigs.len() as u64, grid.len());
     Signed {
         jpeg,
@@ -55,7 +54,7 @@ fn whole_image_verifies_and_threads_agree() {
     for (name, jpeg) in layouts() {
         for g in 1..=3 {
             let s = signed(jpeg.clone(), g, 0);
-            let agg = aggregate_rect(&s.sigs, s.grid.cells_x, CellRect::all(&s.grid), 0).unwrap();
+            let agg = aggregate_rect(&s.sigs, s.grid.cells_x, CellRect::all(&s.grid)).unwrap();
             for threads in [0, 1, 3] {
                 assert!(
                     verify_cells(&s.coefs, &s.grid, &BINDING, (0, 0), &agg, &pk, threads).unwrap(),
@@ -91,7 +90,7 @@ fn tampered_coefficient_is_localized() {
         let cc = &mut s.coefs.components[last];
         let i = ((by * cc.blocks_w + bx) * 64 + 9) as usize;
         cc.data[i] = cc.data[i].wrapping_add(1);
-        let agg = aggregate_rect(&s.sigs, s.grid.cells_x, CellRect::all(&s.grid), 0).unwrap();
+        let agg = aggregate_rect(&s.sigs, s.grid.cells_x, CellRect::all(&s.grid)).unwrap();
         assert!(!verify_cells(&s.coefs, &s.grid, &BINDING, (0, 0), &agg, &pk, 0).unwrap());
         let want = (s.grid.cells_x - 1, s.grid.cells_y - 1);
         assert_eq!(
@@ -124,8 +123,7 @@ fn tampered_coefficient_is_localized() {
                 localize(&s2.coefs, &s2.grid, &BINDING, &s2.sigs, &pk, 0).unwrap(),
                 vec![]
             );
-            let all =
-                aggregate_rect(&s2.sigs, s2.grid.cells_x, CellRect::all(&s2.grid), 0).unwrap();
+            let all = aggregate_rect(&s2.sigs, s2.grid.cells_x, CellRect::all(&s2.grid)).unwrap();
             assert!(verify_cells(&s2.coefs, &s2.grid, &BINDING, (0, 0), &all, &pk, 0).unwrap());
             let one = aggregate_rect(
                 &s2.sigs,
@@ -136,7 +134,6 @@ fn tampered_coefficient_is_localized() {
                     x1: 1,
                     y1: 1,
                 },
-                0,
             )
             .unwrap();
             let mut sum = jsec::crypto::bls::HashSum::new();
@@ -214,7 +211,7 @@ fn survives_jpegtran_crop() {
                 assert_eq!((crop.frame.width, crop.frame.height), (pw, ph), "{name}");
                 let cgrid = CellGrid::new(&crop.frame, g).unwrap();
                 assert_eq!((cgrid.cells_x, cgrid.cells_y), (r.x1 - r.x0, r.y1 - r.y0));
-                let agg = aggregate_rect(&s.sigs, s.grid.cells_x, r, 0).unwrap();
+                let agg = aggregate_rect(&s.sigs, s.grid.cells_x, r).unwrap();
                 assert!(
                     verify_cells(&crop, &cgrid, &BINDING, (r.x0, r.y0), &agg, &pk, 2).unwrap(),
                     "{name} g={g} {r:?}"
@@ -257,4 +254,51 @@ fn quant_table_redefined_after_a_scan_is_refused() {
     let err = decode_coefficients(&with(dqt(&other))).unwrap_err();
     assert_eq!(err.kind(), jsec::ErrorKind::Unsupported);
     assert!(err.message().contains("redefined"), "{err}");
+}
+
+/// Every rectangle's aggregate from the summed-area table (four entries)
+/// equals the sum of its cells' own signatures.
+#[test]
+fn table_rectangles_equal_cell_sums() {
+    let jpeg = generate(80, 48, Layout::S420, 80, 0, 41);
+    let coefs = decode_coefficients(&jpeg).unwrap();
+    let grid = CellGrid::new(&coefs.frame, 1).unwrap();
+    let per_cell = sign_cells(&coefs, &grid, &BINDING, &key(), 0).unwrap();
+    let table = prefix_table(&per_cell, grid.cells_x);
+    assert_eq!(table.len(), per_cell.len());
+    let (cx, cy) = (grid.cells_x, grid.cells_y);
+    let mut n = 0;
+    for y0 in 0..cy {
+        for y1 in y0 + 1..=cy {
+            for x0 in 0..cx {
+                for x1 in x0 + 1..=cx {
+                    let r = CellRect { x0, y0, x1, y1 };
+                    let want = BlsSignature::aggregate(
+                        (y0..y1)
+                            .flat_map(|y| (x0..x1).map(move |x| (x, y)))
+                            .map(|(x, y)| &per_cell[(y * cx + x) as usize]),
+                    )
+                    .unwrap();
+                    assert_eq!(aggregate_rect(&table, cx, r).unwrap(), want, "{r:?}");
+                    n += 1;
+                }
+            }
+        }
+    }
+    assert_eq!(n, (cx * (cx + 1) / 2) * (cy * (cy + 1) / 2));
+    // An entry that is not a point is reported, naming the table.
+    let mut broken = table.clone();
+    broken[0] = [0x80; 48];
+    let e = aggregate_rect(
+        &broken,
+        cx,
+        CellRect {
+            x0: 0,
+            y0: 0,
+            x1: 1,
+            y1: 1,
+        },
+    )
+    .unwrap_err();
+    assert!(e.message().contains("signature table"), "{e}");
 }

@@ -125,15 +125,44 @@ fn tampering_and_wrong_keys_fail_with_reasons() {
     let forged = container::replace_record(&signed, Some(&rec.to_bytes())).unwrap();
     let e = err_of(verify_jpeg(&forged, &pk, 0));
     assert!(e.message().contains("header signature"), "{e}");
-    // A spliced cell: cell signatures from another signed copy (other nonce).
+    // A spliced cell: the picture of cell (3, 1) taken from another image
+    // (its coefficients copied, the file re-encoded losslessly with the
+    // signature kept): the full image fails, naming that cell.
+    let other_img = generate(64, 48, Layout::S420, 85, 0, 55);
+    let mut coefs = jsec::jpeg::decode_coefficients(&signed).unwrap();
+    let donor = jsec::jpeg::decode_coefficients(&other_img).unwrap();
+    let grid = jsec::sign::CellGrid::new(&coefs.frame, 1).unwrap();
+    for c in 0..coefs.components.len() {
+        let (bx0, by0, bx1, by1) = jsec::sign::cells::cell_blocks(&coefs.frame, &grid, c, 3, 1);
+        for by in by0..by1 {
+            for bx in bx0..bx1 {
+                let src = donor.components[c].block(bx, by).to_vec();
+                let cc = &mut coefs.components[c];
+                let i = ((by * cc.blocks_w + bx) * 64) as usize;
+                cc.data[i..i + 64].copy_from_slice(&src);
+            }
+        }
+    }
+    let (w, h) = (coefs.frame.width, coefs.frame.height);
+    let spliced = jsec::jpeg::crop::crop(&signed, &coefs, (0, 0, w, h), |_, _| true).unwrap();
+    let e = err_of(verify_jpeg(&spliced, &pk, 0));
+    assert!(e.message().contains("1 of 12 cells"), "{e}");
+    assert!(e.message().contains("(3, 1)"), "{e}");
+    // A table entry replaced by another signing's (content unchanged): the
+    // image is still authentic as a whole, but a crop whose corners use that
+    // entry no longer verifies.
     let other = sign_jpeg(&jpeg, &sk, &SignOptions::default()).unwrap();
     let (mut a, b) = (read_record(&signed).unwrap(), read_record(&other).unwrap());
     if let (Record::Full { cell_sigs: sa, .. }, Record::Full { cell_sigs: sb, .. }) = (&mut a, &b) {
         sa[3] = sb[3];
     }
-    let spliced = container::replace_record(&signed, Some(&a.to_bytes())).unwrap();
-    let e = err_of(verify_jpeg(&spliced, &pk, 0));
-    assert!(e.message().contains("cell (column, row) (3, 0)"), "{e}");
+    let bad_table = container::replace_record(&signed, Some(&a.to_bytes())).unwrap();
+    assert!(verify_jpeg(&bad_table, &pk, 0).is_ok());
+    let crop = jsec::sign::crop_jpeg(&bad_table, (16, 0, 48, 16)).unwrap();
+    assert_eq!(
+        err_of(verify_jpeg(&crop, &pk, 0)).kind(),
+        ErrorKind::VerificationFailed
+    );
     // Truncated file: a decoding error, not a verification verdict.
     let e = err_of(verify_jpeg(&signed[..signed.len() / 2], &pk, 0));
     assert_eq!(e.kind(), ErrorKind::Malformed, "{e}");
@@ -323,7 +352,7 @@ fn own_crop_verifies_and_matches_jpegtran() {
             (cw, 0, grid.width - cw, grid.height),
             (0, 0, grid.width, grid.height),
         ] {
-            let c = jsec::sign::crop_jpeg(&signed, r, 0).unwrap();
+            let c = jsec::sign::crop_jpeg(&signed, r).unwrap();
             let v = verify_jpeg(&c, &pk, 0).unwrap();
             assert_eq!(v.crop, Some(r), "{name}");
             if have("djpeg") {
@@ -348,14 +377,14 @@ fn own_crop_verifies_and_matches_jpegtran() {
                 }
             }
             // A crop of the crop: the cropped record cannot be cut further.
-            let e = jsec::sign::crop_jpeg(&c, (0, 0, cw, ch), 0).unwrap_err();
+            let e = jsec::sign::crop_jpeg(&c, (0, 0, cw, ch)).unwrap_err();
             assert!(e.message().contains("signed original"), "{e}");
         }
         // Misaligned: the error names the nearest aligned rectangle.
-        let e = jsec::sign::crop_jpeg(&signed, (cw + 1, ch, cw, ch), 0).unwrap_err();
+        let e = jsec::sign::crop_jpeg(&signed, (cw + 1, ch, cw, ch)).unwrap_err();
         assert!(e.message().contains("nearest aligned crop"), "{e}");
         assert_eq!(e.kind(), ErrorKind::InvalidArgument);
-        let e = jsec::sign::crop_jpeg(&signed, (0, 0, cw + 1, ch), 0).unwrap_err();
+        let e = jsec::sign::crop_jpeg(&signed, (0, 0, cw + 1, ch)).unwrap_err();
         assert!(
             e.message()
                 .contains(&format!("at (0, 0) (--rect 0,0,{cw},{ch})")),

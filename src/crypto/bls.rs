@@ -259,6 +259,76 @@ impl UncheckedSignature {
     }
 }
 
+impl UncheckedSignature {
+    /// Decode the **negation** of the compressed signature `bytes`: the same
+    /// point with the other y (the compression sign flag toggled). `None`
+    /// for the encoding of the point at infinity (its negation is itself:
+    /// callers skip it).
+    pub fn negated_from_bytes(bytes: &[u8; SIGNATURE_LEN]) -> Result<Option<UncheckedSignature>> {
+        if bytes[0] & 0x40 != 0 {
+            return Ok(None);
+        }
+        let mut b = *bytes;
+        b[0] ^= 0x20;
+        UncheckedSignature::from_bytes(&b).map(Some)
+    }
+
+    /// True for the encoding of the point at infinity.
+    pub fn is_infinity_encoding(bytes: &[u8; SIGNATURE_LEN]) -> bool {
+        bytes[0] & 0x40 != 0
+    }
+}
+
+/// A running sum of signatures (kept in projective form, so adding is
+/// cheap), for tables of partial aggregates.
+#[derive(Clone, Copy, Default)]
+pub struct SigSum(Option<AggregateSignature>);
+
+impl std::fmt::Debug for SigSum {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "SigSum({})", hex(&self.to_bytes()[..8]))
+    }
+}
+
+impl SigSum {
+    /// The empty sum (the point at infinity).
+    pub fn new() -> SigSum {
+        SigSum(None)
+    }
+
+    /// Add a signature.
+    pub fn add(&mut self, s: &BlsSignature) {
+        match &mut self.0 {
+            Some(a) => a
+                .add_signature(&s.0, false)
+                .expect("adding a point never fails without a group check"),
+            None => self.0 = Some(AggregateSignature::from_signature(&s.0)),
+        }
+    }
+
+    /// Add another sum.
+    pub fn add_sum(&mut self, other: &SigSum) {
+        match (&mut self.0, &other.0) {
+            (_, None) => {}
+            (Some(a), Some(b)) => a.add_aggregate(b),
+            (None, Some(b)) => self.0 = Some(*b),
+        }
+    }
+
+    /// The compressed encoding of the sum (`0xC0` then zeros for the point at
+    /// infinity).
+    pub fn to_bytes(&self) -> [u8; SIGNATURE_LEN] {
+        match &self.0 {
+            Some(a) => a.to_signature().compress(),
+            None => {
+                let mut b = [0u8; SIGNATURE_LEN];
+                b[0] = 0xC0;
+                b
+            }
+        }
+    }
+}
+
 impl From<&BlsSignature> for UncheckedSignature {
     fn from(s: &BlsSignature) -> Self {
         UncheckedSignature(s.0)

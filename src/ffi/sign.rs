@@ -479,17 +479,15 @@ pub unsafe extern "C" fn jsec_sign_attach(
 /// nearest aligned rectangle in `jsec_last_error()`. A file holding a
 /// cropped signature cannot be cropped again (crop the signed original).
 ///
-/// `options` (NULL for the defaults) gives the threads. On success `*out`
-/// receives the crop in a buffer freed with `jsec_buffer_free`. NULL `jpeg`
-/// or `out` is `JSEC_ERR_INVALID_ARGUMENT`. Thread-safe.
+/// On success `*out` receives the crop in a buffer freed with
+/// `jsec_buffer_free`. NULL `jpeg` or `out` is `JSEC_ERR_INVALID_ARGUMENT`.
+/// Thread-safe.
 ///
 /// # Safety
 ///
-/// `options` is NULL or a live `jsec_sign_options` not being changed;
 /// `jpeg` is NULL or readable for `len` bytes; `out` is NULL or writable.
 #[no_mangle]
 pub unsafe extern "C" fn jsec_sign_crop(
-    options: *const jsec_sign_options,
     jpeg: *const u8,
     len: usize,
     x: u32,
@@ -500,10 +498,9 @@ pub unsafe extern "C" fn jsec_sign_crop(
 ) -> jsec_status {
     boundary("jsec_sign_crop", || {
         check_out(out, "out")?;
-        let opts = options_or_default(options)?;
         // SAFETY: `jpeg` is readable for `len` bytes by the contract.
         let data = unsafe { try_slice(jpeg, len, "jpeg") }?;
-        let result = sign::crop_jpeg(data, (x, y, width, height), opts.threads)?;
+        let result = sign::crop_jpeg(data, (x, y, width, height))?;
         // SAFETY: `out` checked non-NULL; writable by the contract.
         unsafe { write_out(out, box_into_ptr::<jsec_buffer>(result)) };
         Ok(())

@@ -97,10 +97,8 @@ pub fn sign_jpeg(jpeg: &[u8], sk: &BlsSecretKey, opts: &SignOptions) -> Result<V
         key_id: pk.fingerprint(),
     };
     let header_sig = sk.sign(&header_message(&common, &coefs), bls::DST_CROP_V1);
-    let cell_sigs = super::sign_cells(&coefs, &grid, &binding, sk, opts.threads)?
-        .iter()
-        .map(BlsSignature::to_bytes)
-        .collect();
+    let sigs = super::sign_cells(&coefs, &grid, &binding, sk, opts.threads)?;
+    let cell_sigs = super::prefix_table(&sigs, grid.cells_x);
     let record = Record::Full {
         common,
         cells_x: grid.cells_x,
@@ -184,8 +182,7 @@ pub fn verify_jpeg(jpeg: &[u8], pk: &BlsPublicKey, threads: usize) -> Result<Ver
                 threads,
             )?;
             sum.merge(&cells);
-            let cells_agg =
-                super::aggregate_rect(cell_sigs, *cells_x, CellRect::all(&here), threads);
+            let cells_agg = super::aggregate_rect(cell_sigs, *cells_x, CellRect::all(&here));
             let agg = cells_agg.and_then(|c| BlsSignature::aggregate([header_sig, &c]));
             if agg.is_ok_and(|agg| bls::verify_same_key(&agg, &sum, pk)) {
                 return Ok(Verified {
@@ -346,7 +343,7 @@ pub fn attach(signed_original: &[u8], cropped: &[u8], threads: usize) -> Result<
         x1: ox + cg.cells_x,
         y1: oy + cg.cells_y,
     };
-    let cells_sig = super::aggregate_rect(&cell_sigs, cells_x, rect, threads)?;
+    let cells_sig = super::aggregate_rect(&cell_sigs, cells_x, rect)?;
     let aggregate = BlsSignature::aggregate([&header_sig, &cells_sig])?;
     let out = Record::Cropped {
         common,
@@ -362,13 +359,9 @@ pub fn attach(signed_original: &[u8], cropped: &[u8], threads: usize) -> Result<
 /// aggregate (no key needed). The corner must be on the cell grid and the
 /// far edges on it or at the image's right / bottom edge; otherwise the
 /// error names the nearest such rectangle. The image data is re-encoded
-/// losslessly (see [`crate::jpeg::crop`]); `threads` decode the kept
-/// cells' signatures.
-pub fn crop_jpeg(
-    signed: &[u8],
-    (x, y, w, h): (u32, u32, u32, u32),
-    threads: usize,
-) -> Result<Vec<u8>> {
+/// losslessly (see [`crate::jpeg::crop`]); the crop's aggregate costs
+/// four entries of the signature table, whatever its size.
+pub fn crop_jpeg(signed: &[u8], (x, y, w, h): (u32, u32, u32, u32)) -> Result<Vec<u8>> {
     let record = read_record(signed)?;
     let Record::Full {
         common,
@@ -423,7 +416,7 @@ pub fn crop_jpeg(
         x1: (x + w).div_ceil(cw),
         y1: (y + h).div_ceil(ch),
     };
-    let cells_sig = super::aggregate_rect(&cell_sigs, cells_x, rect, threads)?;
+    let cells_sig = super::aggregate_rect(&cell_sigs, cells_x, rect)?;
     let aggregate = BlsSignature::aggregate([&header_sig, &cells_sig])?;
     let out = Record::Cropped {
         common,

@@ -16,7 +16,8 @@ mod file;
 pub mod record;
 
 use crate::crypto::bls::{
-    self, BlsPublicKey, BlsSecretKey, BlsSignature, HashSum, UncheckedSignature, SIGNATURE_LEN,
+    self, BlsPublicKey, BlsSecretKey, BlsSignature, HashSum, SigSum, UncheckedSignature,
+    SIGNATURE_LEN,
 };
 use crate::jpeg::coefficients::Coefficients;
 use crate::{Error, Result};
@@ -103,58 +104,84 @@ pub fn sign_cells(
     .collect()
 }
 
-/// A stored (compressed) cell signature.
+/// A stored (compressed) entry of a signature table.
 pub type CellSig = [u8; SIGNATURE_LEN];
 
-/// Decode the stored cell signatures `idx` of `sigs` (raster order over a
-/// grid `cells_x` wide), on `threads` threads; an entry that is not a point
-/// names its cell.
-fn decode_sigs(
-    sigs: &[CellSig],
-    cells_x: u32,
-    idx: &[usize],
-    threads: usize,
-) -> Result<Vec<UncheckedSignature>> {
-    par_map(idx.len(), threads, |k| {
-        let i = idx[k];
-        let raw = sigs.get(i).ok_or_else(|| {
-            Error::invalid_argument(format!(
-                "cell ({}, {}) is outside the signature table",
-                i as u32 % cells_x,
-                i as u32 / cells_x
-            ))
-        })?;
-        UncheckedSignature::from_bytes(raw).map_err(|e| {
-            Error::new(
-                crate::ErrorKind::Malformed,
-                format!(
-                    "signature of cell ({}, {}): {}",
-                    i as u32 % cells_x,
-                    i as u32 / cells_x,
-                    e.message()
-                ),
-            )
-        })
-    })
-    .into_iter()
-    .collect()
+/// The summed-area table of the cell signatures `sigs` (raster order over a
+/// grid `cells_x` wide): entry `(x, y)`, stored at index `y * cells_x + x`,
+/// is the sum of the signatures of every cell `(i, j)` with `i <= x` and
+/// `j <= y`. Any rectangle's aggregate then costs four entries
+/// ([`aggregate_rect`]), whatever its size (docs/sign-format.md, section 7).
+pub fn prefix_table(sigs: &[BlsSignature], cells_x: u32) -> Vec<CellSig> {
+    let w = cells_x as usize;
+    let mut col = vec![SigSum::new(); w];
+    let mut out = Vec::with_capacity(sigs.len());
+    for row in sigs.chunks(w.max(1)) {
+        let mut run = SigSum::new();
+        for (x, s) in row.iter().enumerate() {
+            run.add(s);
+            col[x].add_sum(&run);
+            out.push(col[x].to_bytes());
+        }
+    }
+    out
 }
 
-/// The aggregate of the stored signatures of the cells in `rect`, from the
-/// full table `sigs` (raster order over a grid `cells_x` wide), decoded on
-/// `threads` threads and group-checked once. No key needed.
-pub fn aggregate_rect(
-    sigs: &[CellSig],
-    cells_x: u32,
-    rect: CellRect,
-    threads: usize,
-) -> Result<BlsSignature> {
-    let idx: Vec<usize> = rect
-        .cells()
-        .map(|(x, y)| y as usize * cells_x as usize + x as usize)
-        .collect();
-    let decoded = decode_sigs(sigs, cells_x, &idx, threads)?;
-    BlsSignature::aggregate_unchecked(&decoded)
+/// The aggregate of the signatures of the cells in `rect`, from the
+/// summed-area table `table` of a grid `cells_x` wide ([`prefix_table`]):
+/// `S(x1-1, y1-1) - S(x0-1, y1-1) - S(x1-1, y0-1) + S(x0-1, y0-1)`, the
+/// terms outside the grid being zero; the sum is group-checked once. No key
+/// needed.
+pub fn aggregate_rect(table: &[CellSig], cells_x: u32, rect: CellRect) -> Result<BlsSignature> {
+    if rect.x0 >= rect.x1 || rect.y0 >= rect.y1 {
+        return Err(Error::invalid_argument("empty cell rectangle"));
+    }
+    let at = |x: u32, y: u32| -> Result<&CellSig> {
+        table
+            .get(y as usize * cells_x as usize + x as usize)
+            .filter(|_| x < cells_x)
+            .ok_or_else(|| {
+                Error::invalid_argument(format!("cell ({x}, {y}) is outside the signature table"))
+            })
+    };
+    let bad = |e: Error| {
+        Error::new(
+            crate::ErrorKind::Malformed,
+            format!("signature table: {}", e.message()),
+        )
+    };
+    let mut terms: Vec<UncheckedSignature> = Vec::with_capacity(4);
+    let plus = at(rect.x1 - 1, rect.y1 - 1)?;
+    if !UncheckedSignature::is_infinity_encoding(plus) {
+        terms.push(UncheckedSignature::from_bytes(plus).map_err(bad)?);
+    }
+    if rect.x0 > 0 {
+        if let Some(t) =
+            UncheckedSignature::negated_from_bytes(at(rect.x0 - 1, rect.y1 - 1)?).map_err(bad)?
+        {
+            terms.push(t);
+        }
+    }
+    if rect.y0 > 0 {
+        if let Some(t) =
+            UncheckedSignature::negated_from_bytes(at(rect.x1 - 1, rect.y0 - 1)?).map_err(bad)?
+        {
+            terms.push(t);
+        }
+    }
+    if rect.x0 > 0 && rect.y0 > 0 {
+        let t = at(rect.x0 - 1, rect.y0 - 1)?;
+        if !UncheckedSignature::is_infinity_encoding(t) {
+            terms.push(UncheckedSignature::from_bytes(t).map_err(bad)?);
+        }
+    }
+    if terms.is_empty() {
+        return Err(Error::new(
+            crate::ErrorKind::VerificationFailed,
+            "the aggregate signature is the point at infinity",
+        ));
+    }
+    BlsSignature::aggregate_unchecked(&terms)
 }
 
 /// Check `agg` against every cell of the image `coefs` (a crop whose cell
@@ -203,38 +230,34 @@ fn hash_cells(
     Ok(sum)
 }
 
-/// The cells of the image `coefs` (signed as a whole, `sigs` its full table
-/// in raster order) whose content does not match the signature table, in
-/// raster order: empty exactly when the aggregate of the whole table
+/// The cells of the image `coefs` (signed as a whole, `table` its full
+/// summed-area table) whose content does not match the signatures, in
+/// raster order: empty exactly when the aggregate of the whole image
 /// verifies.
 ///
-/// A group test: a range of cells whose aggregate verifies is authentic as
-/// a whole and is not searched further; a failing range is split in
-/// halves, down to single cells, which are reported when their own
-/// signature fails. A few tampered cells among many thus cost a few pairing
-/// checks per level, not one per cell. Every cell whose content changed is
-/// reported. Table entries merely exchanged between cells (content
-/// unchanged) are reported only when they end up in different halves of a
-/// failing range: a range whose aggregate verifies holds authentic content
-/// even if its entries are permuted (such a table still fails any crop that
-/// separates them).
+/// A group test over rectangles: a rectangle whose aggregate (four table
+/// entries) verifies against the sum of its cells' message hashes is
+/// authentic as a whole and is not searched further; a failing one is cut
+/// in halves across its longer side, down to single cells. A few tampered
+/// cells among many cost a few pairing checks per level, not one per cell,
+/// and every cell whose content changed is reported.
 pub fn localize(
     coefs: &Coefficients,
     grid: &CellGrid,
     binding: &[u8; 32],
-    sigs: &[CellSig],
+    table: &[CellSig],
     pk: &BlsPublicKey,
     threads: usize,
 ) -> Result<Vec<(u32, u32)>> {
-    if sigs.len() as u64 != grid.len() {
+    if table.len() as u64 != grid.len() {
         return Err(Error::invalid_argument(format!(
-            "{} cell signatures for a grid of {} cells",
-            sigs.len(),
+            "{} signature table entries for a grid of {} cells",
+            table.len(),
             grid.len()
         )));
     }
-    // Each cell's hash once; then group tests over index ranges.
-    let n = sigs.len();
+    // Each cell's hash once; then group tests over rectangles.
+    let n = table.len();
     let hashes = par_map(n, threads, |i| -> Result<HashSum> {
         let (x, y) = (i as u32 % grid.cells_x, i as u32 / grid.cells_x);
         let mut h = HashSum::new();
@@ -246,35 +269,32 @@ pub fn localize(
     })
     .into_iter()
     .collect::<Result<Vec<HashSum>>>()?;
-    // Entries that are not points on the curve are bad cells themselves.
-    let decoded: Vec<Option<UncheckedSignature>> = par_map(n, threads, |i| {
-        UncheckedSignature::from_bytes(&sigs[i]).ok()
-    });
     let mut bad = Vec::new();
-    let mut stack = vec![(0usize, n)];
-    while let Some((a, b)) = stack.pop() {
+    let mut stack = vec![CellRect::all(grid)];
+    while let Some(r) = stack.pop() {
         let mut sum = HashSum::new();
-        for h in &hashes[a..b] {
-            sum.merge(h);
+        for (x, y) in r.cells() {
+            sum.merge(&hashes[y as usize * grid.cells_x as usize + x as usize]);
         }
-        let ok = decoded[a..b].iter().all(Option::is_some)
-            && BlsSignature::aggregate_unchecked(decoded[a..b].iter().flatten())
-                .map(|agg| bls::verify_same_key(&agg, &sum, pk))
-                .unwrap_or(false);
+        let ok = aggregate_rect(table, grid.cells_x, r)
+            .map(|agg| bls::verify_same_key(&agg, &sum, pk))
+            .unwrap_or(false);
         if ok {
             continue;
         }
-        if b - a == 1 {
-            bad.push(a);
+        let (w, h) = (r.x1 - r.x0, r.y1 - r.y0);
+        if w == 1 && h == 1 {
+            bad.push((r.y0, r.x0));
+        } else if w >= h {
+            let mid = r.x0 + w / 2;
+            stack.push(CellRect { x0: mid, ..r });
+            stack.push(CellRect { x1: mid, ..r });
         } else {
-            let mid = (a + b) / 2;
-            stack.push((mid, b));
-            stack.push((a, mid));
+            let mid = r.y0 + h / 2;
+            stack.push(CellRect { y0: mid, ..r });
+            stack.push(CellRect { y1: mid, ..r });
         }
     }
     bad.sort_unstable();
-    Ok(bad
-        .into_iter()
-        .map(|i| (i as u32 % grid.cells_x, i as u32 / grid.cells_x))
-        .collect())
+    Ok(bad.into_iter().map(|(y, x)| (x, y)).collect())
 }

@@ -43,8 +43,10 @@ pub enum Record {
         cells_y: u32,
         /// Signature of the header message.
         header_sig: BlsSignature,
-        /// One compressed signature per cell, raster order, as stored: each is
-        /// decoded (and only aggregates are group-checked) when used.
+        /// The summed-area table of the cell signatures (see
+        /// [`crate::sign::prefix_table`]), compressed, raster order, as
+        /// stored: entries are decoded (and only aggregates group-checked)
+        /// when used.
         cell_sigs: Vec<[u8; SIGNATURE_LEN]>,
     },
     /// A crop on the cell grid.

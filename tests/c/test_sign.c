@@ -216,7 +216,7 @@ static void check_sign_verify(int components, int h_samp, int v_samp, unsigned g
         unsigned cellh = 8 * granularity * (unsigned)(components == 1 ? 1 : v_samp);
         size_t clen = 0;
         const uint8_t *cd;
-        CHECK_OK(jsec_sign_crop(o, s, slen, cell, cellh, 80 - cell, 56 - cellh, &cb));
+        CHECK_OK(jsec_sign_crop(s, slen, cell, cellh, 80 - cell, 56 - cellh, &cb));
         cd = data_of(cb, &clen);
         {
             unsigned char *px = testjpeg_decode(cd, clen, &w, &h, &c, &warn);
@@ -228,13 +228,13 @@ static void check_sign_verify(int components, int h_samp, int v_samp, unsigned g
         CHECK(v.cropped);
         CHECK(v.crop_x == cell && v.crop_y == cellh);
         CHECK(v.crop_width == 80 - cell && v.crop_height == 56 - cellh);
-        CHECK_FAILS(jsec_sign_crop(NULL, cd, clen, 0, 0, cell, cellh, &none), JSEC_ERR_INVALID_ARGUMENT,
+        CHECK_FAILS(jsec_sign_crop(cd, clen, 0, 0, cell, cellh, &none), JSEC_ERR_INVALID_ARGUMENT,
                     "signed original");
-        CHECK_FAILS(jsec_sign_crop(NULL, s, slen, 1, 0, cell, cellh, &none), JSEC_ERR_INVALID_ARGUMENT,
+        CHECK_FAILS(jsec_sign_crop(s, slen, 1, 0, cell, cellh, &none), JSEC_ERR_INVALID_ARGUMENT,
                     "nearest aligned crop");
         CHECK(none == UNTOUCHED_BUF);
-        CHECK_FAILS(jsec_sign_crop(NULL, NULL, 10, 0, 0, 8, 8, &none), JSEC_ERR_INVALID_ARGUMENT, "jpeg");
-        CHECK_FAILS(jsec_sign_crop(NULL, s, slen, 0, 0, 8, 8, NULL), JSEC_ERR_INVALID_ARGUMENT, "out");
+        CHECK_FAILS(jsec_sign_crop(NULL, 10, 0, 0, 8, 8, &none), JSEC_ERR_INVALID_ARGUMENT, "jpeg");
+        CHECK_FAILS(jsec_sign_crop(s, slen, 0, 0, 8, 8, NULL), JSEC_ERR_INVALID_ARGUMENT, "out");
         jsec_buffer_free(cb);
     }
 

@@ -281,9 +281,6 @@ pub struct CropArgs {
     /// grid, its far edges on the grid or at the image edge.
     #[arg(long, value_name = "X,Y,W,H", value_parser = parse_region)]
     pub rect: (u32, u32, u32, u32),
-    /// Threads [default: number of cores].
-    #[arg(long, short = 'j', value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
-    pub jobs: Option<u16>,
     /// The signed JPEG (with its full signature).
     #[arg(value_name = "IN")]
     pub input: PathBuf,

@@ -35,8 +35,7 @@ pub fn sign(a: &SignArgs) -> Result<ExitCode, Failure> {
 
 pub fn crop(a: &CropArgs) -> Result<ExitCode, Failure> {
     let signed = fsio::read_input(&a.input)?;
-    let out = jsec::sign::crop_jpeg(&signed, a.rect, threads(a.jobs))
-        .map_err(|e| Failure::at(&a.input, e))?;
+    let out = jsec::sign::crop_jpeg(&signed, a.rect).map_err(|e| Failure::at(&a.input, e))?;
     fsio::write_atomic(&a.output, &out)?;
     Ok(ExitCode::SUCCESS)
 }
