@@ -10,7 +10,7 @@ use jsec::jpeg::decode_coefficients;
 use std::process::Command;
 
 fn have(tool: &str) -> bool {
-    Command::new(tool).arg("-version").output().is_ok()
+    common::have_tool(tool)
 }
 
 fn djpeg(jpeg: &[u8], dir: &std::path::Path, name: &str) -> Vec<u8> {
@@ -30,23 +30,6 @@ fn djpeg(jpeg: &[u8], dir: &std::path::Path, name: &str) -> Vec<u8> {
     o.stdout
 }
 
-fn jpegtran_crop(jpeg: &[u8], dir: &std::path::Path, r: (u32, u32, u32, u32)) -> Vec<u8> {
-    let (i, o) = (dir.join("jt-in.jpg"), dir.join("jt-out.jpg"));
-    std::fs::write(&i, jpeg).unwrap();
-    let st = Command::new("jpegtran")
-        .args([
-            "-crop",
-            &format!("{}x{}+{}+{}", r.2, r.3, r.0, r.1),
-            "-outfile",
-        ])
-        .arg(&o)
-        .arg(&i)
-        .status()
-        .unwrap();
-    assert!(st.success());
-    std::fs::read(o).unwrap()
-}
-
 /// Rectangles on the iMCU grid: interior, to the right/bottom edges, whole.
 fn rects(w: u32, h: u32, uw: u32, uh: u32) -> Vec<(u32, u32, u32, u32)> {
     let mut v = vec![(0, 0, w, h)];
@@ -63,7 +46,7 @@ fn check(name: &str, jpeg: &[u8], dir: &std::path::Path) {
     let (uw, uh) = imcu_size(&coefs);
     for r in rects(coefs.frame.width, coefs.frame.height, uw, uh) {
         let ours = crop(jpeg, &coefs, r, |_, _| true).unwrap();
-        let theirs = jpegtran_crop(jpeg, dir, r);
+        let theirs = common::jpegtran_crop(jpeg, r);
         assert_eq!(
             djpeg(&ours, dir, "ours.jpg"),
             djpeg(&theirs, dir, "theirs.jpg"),
@@ -74,21 +57,7 @@ fn check(name: &str, jpeg: &[u8], dir: &std::path::Path) {
             decode_coefficients(&theirs).unwrap(),
         );
         assert_eq!((a.frame.width, a.frame.height), (r.2, r.3));
-        for (ca, (cb, fc)) in a
-            .components
-            .iter()
-            .zip(b.components.iter().zip(&a.frame.components))
-        {
-            for by in 0..fc.blocks_h {
-                for bx in 0..fc.blocks_w {
-                    assert_eq!(
-                        ca.block(bx, by),
-                        cb.block(bx, by),
-                        "{name} {r:?} block ({bx}, {by})"
-                    );
-                }
-            }
-        }
+        common::assert_same_image_blocks(&a, &b, &format!("{name} {r:?}"));
     }
 }
 

@@ -16,12 +16,7 @@ fn key(seed: u8) -> BlsSecretKey {
 }
 
 fn have(tool: &str) -> bool {
-    Command::new(tool)
-        .arg("-version")
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .status()
-        .is_ok()
+    common::have_tool(tool)
 }
 
 fn djpeg_ok(jpeg: &[u8]) -> bool {
@@ -37,17 +32,40 @@ fn djpeg_ok(jpeg: &[u8]) -> bool {
 }
 
 fn jpegtran_crop(jpeg: &[u8], w: u32, h: u32, x: u32, y: u32) -> Vec<u8> {
-    let dir = tempfile::tempdir().unwrap();
-    let (i, o) = (dir.path().join("i.jpg"), dir.path().join("o.jpg"));
-    std::fs::write(&i, jpeg).unwrap();
-    let st = Command::new("jpegtran")
-        .args(["-crop", &format!("{w}x{h}+{x}+{y}"), "-outfile"])
-        .arg(&o)
-        .arg(&i)
-        .status()
+    common::jpegtran_crop(jpeg, (x, y, w, h))
+}
+
+/// A signed test image: name, original, granularity, signed file, cell grid.
+type Sample = (&'static str, Vec<u8>, u32, Vec<u8>, jsec::sign::CellGrid);
+
+/// Signed test images of four layouts.
+fn signed_samples(sk: &BlsSecretKey, seed: u64) -> Vec<Sample> {
+    [
+        ("420", generate(100, 70, Layout::S420, 80, 0, seed), 1u32),
+        ("444-g2", generate(90, 60, Layout::S444, 85, 0, seed + 1), 2),
+        ("gray", generate(41, 35, Layout::Gray, 85, 0, seed + 2), 1),
+        (
+            "422-rst",
+            generate(80, 48, Layout::S422, 80, 2, seed + 3),
+            1,
+        ),
+    ]
+    .into_iter()
+    .map(|(name, jpeg, g)| {
+        let signed = sign_jpeg(
+            &jpeg,
+            sk,
+            &SignOptions {
+                granularity: g,
+                threads: 0,
+            },
+        )
         .unwrap();
-    assert!(st.success());
-    std::fs::read(o).unwrap()
+        let coefs = jsec::jpeg::decode_coefficients(&jpeg).unwrap();
+        let grid = jsec::sign::CellGrid::new(&coefs.frame, g).unwrap();
+        (name, jpeg, g, signed, grid)
+    })
+    .collect()
 }
 
 fn err_of(r: jsec::Result<jsec::sign::Verified>) -> jsec::Error {
@@ -228,23 +246,7 @@ fn crops_attach_and_verify_and_lies_fail() {
     }
     let sk = key(5);
     let pk = sk.public_key();
-    for (name, jpeg, g) in [
-        ("420", generate(100, 70, Layout::S420, 80, 0, 7), 1u32),
-        ("444-g2", generate(90, 60, Layout::S444, 85, 0, 8), 2),
-        ("gray", generate(41, 35, Layout::Gray, 85, 0, 9), 1),
-        ("422-rst", generate(80, 48, Layout::S422, 80, 2, 10), 1),
-    ] {
-        let signed = sign_jpeg(
-            &jpeg,
-            &sk,
-            &SignOptions {
-                granularity: g,
-                threads: 0,
-            },
-        )
-        .unwrap();
-        let coefs = jsec::jpeg::decode_coefficients(&jpeg).unwrap();
-        let grid = jsec::sign::CellGrid::new(&coefs.frame, g).unwrap();
+    for (name, _jpeg, _g, signed, grid) in signed_samples(&sk, 7) {
         let (cw, ch) = (grid.cell_w(), grid.cell_h());
         // An interior crop and one to the bottom-right edge.
         for (x, y, w, h) in [(cw, ch, cw, ch), (cw, 0, grid.width - cw, grid.height)] {
@@ -329,23 +331,7 @@ fn records_do_not_transfer_between_images() {
 fn own_crop_verifies_and_matches_jpegtran() {
     let sk = key(8);
     let pk = sk.public_key();
-    for (name, jpeg, g) in [
-        ("420", generate(100, 70, Layout::S420, 80, 0, 31), 1u32),
-        ("444-g2", generate(90, 60, Layout::S444, 85, 0, 32), 2),
-        ("gray", generate(41, 35, Layout::Gray, 85, 0, 33), 1),
-        ("422-rst", generate(80, 48, Layout::S422, 80, 2, 34), 1),
-    ] {
-        let signed = sign_jpeg(
-            &jpeg,
-            &sk,
-            &SignOptions {
-                granularity: g,
-                threads: 0,
-            },
-        )
-        .unwrap();
-        let coefs = jsec::jpeg::decode_coefficients(&jpeg).unwrap();
-        let grid = jsec::sign::CellGrid::new(&coefs.frame, g).unwrap();
+    for (name, _jpeg, _g, signed, grid) in signed_samples(&sk, 31) {
         let (cw, ch) = (grid.cell_w(), grid.cell_h());
         for r in [
             (cw, ch, cw, ch),
@@ -364,17 +350,7 @@ fn own_crop_verifies_and_matches_jpegtran() {
                     jsec::jpeg::decode_coefficients(&c).unwrap(),
                     jsec::jpeg::decode_coefficients(&theirs).unwrap(),
                 );
-                for (ca, (cb, fc)) in a
-                    .components
-                    .iter()
-                    .zip(b.components.iter().zip(&a.frame.components))
-                {
-                    for by in 0..fc.blocks_h {
-                        for bx in 0..fc.blocks_w {
-                            assert_eq!(ca.block(bx, by), cb.block(bx, by), "{name} {r:?}");
-                        }
-                    }
-                }
+                common::assert_same_image_blocks(&a, &b, &format!("{name} {r:?}"));
             }
             // A crop of the crop: the cropped record cannot be cut further.
             let e = jsec::sign::crop_jpeg(&c, (0, 0, cw, ch)).unwrap_err();

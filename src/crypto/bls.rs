@@ -33,6 +33,23 @@ pub const PUBLIC_KEY_LEN: usize = 96;
 /// Length of a compressed signature (a point of G1).
 pub const SIGNATURE_LEN: usize = 48;
 
+/// `bytes` must be `len` long; otherwise an error of `kind` naming `what`.
+fn check_len(bytes: &[u8], len: usize, kind: ErrorKind, what: &str) -> Result<()> {
+    if bytes.len() == len {
+        Ok(())
+    } else {
+        Err(Error::new(
+            kind,
+            format!("a {what} is {len} bytes, not {}", bytes.len()),
+        ))
+    }
+}
+
+/// A blst error while decoding a `what`, as an error of `kind`.
+fn decode_error(kind: ErrorKind, what: &str) -> impl Fn(BLST_ERROR) -> Error + '_ {
+    move |e| Error::new(kind, format!("bad {what}: {}", blst_message(e)))
+}
+
 fn blst_message(e: BLST_ERROR) -> &'static str {
     match e {
         BLST_ERROR::BLST_BAD_ENCODING => "bad encoding",
@@ -80,21 +97,10 @@ impl BlsSecretKey {
     /// Parse a serialized key (32 bytes, big-endian, non-zero and below the
     /// group order).
     pub fn from_bytes(bytes: &[u8]) -> Result<BlsSecretKey> {
-        if bytes.len() != SECRET_KEY_LEN {
-            return Err(Error::new(
-                ErrorKind::BadKey,
-                format!(
-                    "a BLS secret key is {SECRET_KEY_LEN} bytes, not {}",
-                    bytes.len()
-                ),
-            ));
-        }
-        SecretKey::from_bytes(bytes).map(BlsSecretKey).map_err(|e| {
-            Error::new(
-                ErrorKind::BadKey,
-                format!("bad BLS secret key: {}", blst_message(e)),
-            )
-        })
+        check_len(bytes, SECRET_KEY_LEN, ErrorKind::BadKey, "BLS secret key")?;
+        SecretKey::from_bytes(bytes)
+            .map(BlsSecretKey)
+            .map_err(decode_error(ErrorKind::BadKey, "BLS secret key"))
     }
 
     /// The key as 32 big-endian bytes (wiped when the result is dropped).
@@ -128,23 +134,10 @@ impl BlsPublicKey {
     /// Parse a compressed public key (96 bytes), checking that it lies in
     /// G2 and is not the point at infinity.
     pub fn from_bytes(bytes: &[u8]) -> Result<BlsPublicKey> {
-        if bytes.len() != PUBLIC_KEY_LEN {
-            return Err(Error::new(
-                ErrorKind::BadKey,
-                format!(
-                    "a BLS public key is {PUBLIC_KEY_LEN} bytes, not {}",
-                    bytes.len()
-                ),
-            ));
-        }
+        check_len(bytes, PUBLIC_KEY_LEN, ErrorKind::BadKey, "BLS public key")?;
         let pk = PublicKey::uncompress(bytes)
             .and_then(|pk| pk.validate().map(|()| pk))
-            .map_err(|e| {
-                Error::new(
-                    ErrorKind::BadKey,
-                    format!("bad BLS public key: {}", blst_message(e)),
-                )
-            })?;
+            .map_err(decode_error(ErrorKind::BadKey, "BLS public key"))?;
         Ok(BlsPublicKey(pk))
     }
 
@@ -174,23 +167,10 @@ impl BlsSignature {
     /// Parse a compressed signature (48 bytes), checking that it lies in G1
     /// and is not the point at infinity.
     pub fn from_bytes(bytes: &[u8]) -> Result<BlsSignature> {
-        if bytes.len() != SIGNATURE_LEN {
-            return Err(Error::new(
-                ErrorKind::Malformed,
-                format!(
-                    "a BLS signature is {SIGNATURE_LEN} bytes, not {}",
-                    bytes.len()
-                ),
-            ));
-        }
+        check_len(bytes, SIGNATURE_LEN, ErrorKind::Malformed, "BLS signature")?;
         let sig = Signature::uncompress(bytes)
             .and_then(|s| s.validate(true).map(|()| s))
-            .map_err(|e| {
-                Error::new(
-                    ErrorKind::Malformed,
-                    format!("bad BLS signature: {}", blst_message(e)),
-                )
-            })?;
+            .map_err(decode_error(ErrorKind::Malformed, "BLS signature"))?;
         Ok(BlsSignature(sig))
     }
 
@@ -239,23 +219,10 @@ impl UncheckedSignature {
     /// Decode a compressed signature (48 bytes) that must be a point on the
     /// curve.
     pub fn from_bytes(bytes: &[u8]) -> Result<UncheckedSignature> {
-        if bytes.len() != SIGNATURE_LEN {
-            return Err(Error::new(
-                ErrorKind::Malformed,
-                format!(
-                    "a BLS signature is {SIGNATURE_LEN} bytes, not {}",
-                    bytes.len()
-                ),
-            ));
-        }
+        check_len(bytes, SIGNATURE_LEN, ErrorKind::Malformed, "BLS signature")?;
         Signature::uncompress(bytes)
             .map(UncheckedSignature)
-            .map_err(|e| {
-                Error::new(
-                    ErrorKind::Malformed,
-                    format!("bad BLS signature: {}", blst_message(e)),
-                )
-            })
+            .map_err(decode_error(ErrorKind::Malformed, "BLS signature"))
     }
 }
 

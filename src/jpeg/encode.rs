@@ -180,6 +180,34 @@ fn category(v: i32) -> (u32, u32) {
     (s, bits)
 }
 
+/// The symbols of one block (coefficients in natural order, `pred` the
+/// previous DC of the component), in coding order: `f(ac, symbol,
+/// additional bits, their count)` for the DC difference, then each AC
+/// run/size symbol (ZRL and EOB included).
+#[inline]
+fn for_each_symbol(block: &[i16], pred: i32, mut f: impl FnMut(bool, u8, u32, u32)) {
+    let (s, bits) = category(block[0] as i32 - pred);
+    f(false, s as u8, bits, s);
+    let mut run = 0u32;
+    for &n in &ZIGZAG_TO_NATURAL[1..] {
+        let v = block[n as usize] as i32;
+        if v == 0 {
+            run += 1;
+            continue;
+        }
+        while run > 15 {
+            f(true, 0xF0, 0, 0);
+            run -= 16;
+        }
+        let (s, bits) = category(v);
+        f(true, (run << 4 | s) as u8, bits, s);
+        run = 0;
+    }
+    if run > 0 {
+        f(true, 0x00, 0, 0);
+    }
+}
+
 /// Count the symbols of one block (coefficients in natural order, `pred` the
 /// previous DC of the component) into `dc` and `ac`. False (nothing
 /// counted) when the block cannot be coded in 8-bit sequential Huffman JPEG:
@@ -190,25 +218,13 @@ pub fn count_block(block: &[i16], pred: i32, dc: &mut Freq, ac: &mut Freq) -> bo
     if s > 11 || block[1..].iter().any(|&v| !(-1023..=1023).contains(&v)) {
         return false;
     }
-    dc.0[s as usize] += 1;
-    let mut run = 0u32;
-    for &n in &ZIGZAG_TO_NATURAL[1..] {
-        let v = block[n as usize] as i32;
-        if v == 0 {
-            run += 1;
-            continue;
+    for_each_symbol(block, pred, |is_ac, sym, _, _| {
+        if is_ac {
+            ac.0[sym as usize] += 1;
+        } else {
+            dc.0[sym as usize] += 1;
         }
-        while run > 15 {
-            ac.0[0xF0] += 1;
-            run -= 16;
-        }
-        let (s, _) = category(v);
-        ac.0[(run << 4 | s) as usize] += 1;
-        run = 0;
-    }
-    if run > 0 {
-        ac.0[0x00] += 1;
-    }
+    });
     true
 }
 
@@ -255,36 +271,18 @@ impl BitWriter {
     }
 
     /// Encode one block (natural order) with the tables; returns its DC.
+    /// The block must have passed [`count_block`] for these tables.
     pub fn block(&mut self, block: &[i16], pred: i32, dc: &EncTable, ac: &EncTable) -> i32 {
-        let d = block[0] as i32 - pred;
-        let (s, bits) = category(d);
-        let (c, l) = dc.code[s as usize];
-        debug_assert!(l > 0, "DC symbol {s} without code");
-        self.put(c as u32, l as u32);
-        self.put(bits, s);
-        let mut run = 0u32;
-        for &n in &ZIGZAG_TO_NATURAL[1..] {
-            let v = block[n as usize] as i32;
-            if v == 0 {
-                run += 1;
-                continue;
-            }
-            while run > 15 {
-                let (c, l) = ac.code[0xF0];
-                self.put(c as u32, l as u32);
-                run -= 16;
-            }
-            let (s, bits) = category(v);
-            let (c, l) = ac.code[(run << 4 | s) as usize];
-            debug_assert!(l > 0, "AC symbol without code");
+        for_each_symbol(block, pred, |is_ac, sym, bits, nbits| {
+            let (c, l) = if is_ac {
+                ac.code[sym as usize]
+            } else {
+                dc.code[sym as usize]
+            };
+            debug_assert!(l > 0, "symbol {sym:#04x} without a code");
             self.put(c as u32, l as u32);
-            self.put(bits, s);
-            run = 0;
-        }
-        if run > 0 {
-            let (c, l) = ac.code[0x00];
-            self.put(c as u32, l as u32);
-        }
+            self.put(bits, nbits);
+        });
         block[0] as i32
     }
 

@@ -268,24 +268,47 @@ pub fn verify_jpeg(jpeg: &[u8], pk: &BlsPublicKey, threads: usize) -> Result<Ver
     }
 }
 
+/// What a keyless crop needs from a full signature.
+struct FullTable {
+    common: Common,
+    cells_x: u32,
+    header_sig: BlsSignature,
+    cell_sigs: Vec<super::CellSig>,
+}
+
+/// The full signature of `signed`; a cropped one is an error ending with
+/// `what_instead`.
+fn full_table(signed: &[u8], what_instead: &str) -> Result<FullTable> {
+    match read_record(signed)? {
+        Record::Full {
+            common,
+            cells_x,
+            header_sig,
+            cell_sigs,
+            ..
+        } => Ok(FullTable {
+            common,
+            cells_x,
+            header_sig,
+            cell_sigs,
+        }),
+        Record::Cropped { .. } => Err(Error::invalid_argument(format!(
+            "this file carries a cropped signature, not the full one: {what_instead}"
+        ))),
+    }
+}
+
 /// Give `cropped` (a crop of `signed_original` made by another tool, e.g.
 /// `jpegtran -crop`, on the cell grid) the aggregated signature of the
 /// cells it kept: finds where the crop lies in the original by comparing
 /// coefficients, and writes the cropped record. No key is needed.
 pub fn attach(signed_original: &[u8], cropped: &[u8], threads: usize) -> Result<Vec<u8>> {
-    let record = read_record(signed_original)?;
-    let Record::Full {
+    let FullTable {
         common,
         cells_x,
         header_sig,
         cell_sigs,
-        ..
-    } = record
-    else {
-        return Err(Error::invalid_argument(
-            "the original holds a cropped signature; attach needs the full signature",
-        ));
-    };
+    } = full_table(signed_original, "attach needs the signed original")?;
     let orig = decode(signed_original)?;
     let crop = decode(cropped)?;
     let g = common.g as u32;
@@ -362,19 +385,15 @@ pub fn attach(signed_original: &[u8], cropped: &[u8], threads: usize) -> Result<
 /// losslessly (see [`crate::jpeg::crop`]); the crop's aggregate costs
 /// four entries of the signature table, whatever its size.
 pub fn crop_jpeg(signed: &[u8], (x, y, w, h): (u32, u32, u32, u32)) -> Result<Vec<u8>> {
-    let record = read_record(signed)?;
-    let Record::Full {
+    let FullTable {
         common,
         cells_x,
         header_sig,
         cell_sigs,
-        ..
-    } = record
-    else {
-        return Err(Error::invalid_argument(
-            "this file carries a cropped signature: crop the signed original instead (or crop with another tool and attach to the original)",
-        ));
-    };
+    } = full_table(
+        signed,
+        "crop the signed original instead (or crop with another tool and attach to the original)",
+    )?;
     let coefs = decode(signed)?;
     let grid = CellGrid::new(&coefs.frame, common.g as u32)?;
     let (cw, ch) = (grid.cell_w(), grid.cell_h());

@@ -206,7 +206,7 @@ static void check_sign_verify(int components, int h_samp, int v_samp, unsigned g
         CHECK(v.crop_x == 0 && v.crop_y == 0 && v.crop_width == 80 && v.crop_height == 56);
         /* A cropped signature cannot be attached from. */
         CHECK_FAILS(jsec_sign_attach(NULL, a, alen, jpeg, jlen, &again),
-                    JSEC_ERR_INVALID_ARGUMENT, "full signature");
+                    JSEC_ERR_INVALID_ARGUMENT, "not the full one");
     }
     /* jsec_sign_crop: the crop verifies with its rectangle; a misaligned
      * corner names the nearest aligned crop; a crop cannot be re-cropped. */

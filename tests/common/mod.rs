@@ -500,3 +500,52 @@ pub fn bit_diff(a: &[u8], b: &[u8]) -> u64 {
         .map(|(x, y)| (x ^ y).count_ones() as u64)
         .sum()
 }
+
+/// Every image block (not the padding of partial MCUs) of every component
+/// holds the same coefficients in `a` and `b`.
+#[allow(dead_code)]
+pub fn assert_same_image_blocks(
+    a: &jsec::jpeg::Coefficients,
+    b: &jsec::jpeg::Coefficients,
+    what: &str,
+) {
+    assert_eq!(a.frame.components.len(), b.frame.components.len(), "{what}");
+    for (c, fc) in a.frame.components.iter().enumerate() {
+        for by in 0..fc.blocks_h {
+            for bx in 0..fc.blocks_w {
+                assert_eq!(
+                    a.components[c].block(bx, by),
+                    b.components[c].block(bx, by),
+                    "{what}: component {c} block ({bx}, {by})"
+                );
+            }
+        }
+    }
+}
+
+/// True when the command-line tool `tool` (a libjpeg-turbo program) runs.
+#[allow(dead_code)]
+pub fn have_tool(tool: &str) -> bool {
+    std::process::Command::new(tool)
+        .arg("-version")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .status()
+        .is_ok()
+}
+
+/// `jpegtran -crop WxH+X+Y` of `jpeg` (the rectangle as `(x, y, w, h)`).
+#[allow(dead_code)]
+pub fn jpegtran_crop(jpeg: &[u8], (x, y, w, h): (u32, u32, u32, u32)) -> Vec<u8> {
+    let dir = tempfile::tempdir().unwrap();
+    let (i, o) = (dir.path().join("i.jpg"), dir.path().join("o.jpg"));
+    std::fs::write(&i, jpeg).unwrap();
+    let st = std::process::Command::new("jpegtran")
+        .args(["-crop", &format!("{w}x{h}+{x}+{y}"), "-outfile"])
+        .arg(&o)
+        .arg(&i)
+        .status()
+        .unwrap();
+    assert!(st.success(), "jpegtran -crop {w}x{h}+{x}+{y} failed");
+    std::fs::read(o).unwrap()
+}
