@@ -331,6 +331,7 @@ fn records_do_not_transfer_between_images() {
 fn own_crop_verifies_and_matches_jpegtran() {
     let sk = key(8);
     let pk = sk.public_key();
+    let mut crops_of_crops = 0;
     for (name, _jpeg, _g, signed, grid) in signed_samples(&sk, 31) {
         let (cw, ch) = (grid.cell_w(), grid.cell_h());
         for r in [
@@ -352,9 +353,17 @@ fn own_crop_verifies_and_matches_jpegtran() {
                 );
                 common::assert_same_image_blocks(&a, &b, &format!("{name} {r:?}"));
             }
-            // A crop of the crop: the cropped record cannot be cut further.
+            // A crop of the crop: the cropped record cannot be cut further,
+            // but while the signed original is at hand, a crop of the crop
+            // (made by any tool) attaches to it and verifies.
             let e = jsec::sign::crop_jpeg(&c, (0, 0, cw, ch)).unwrap_err();
             assert!(e.message().contains("signed original"), "{e}");
+            if have("jpegtran") && r.2 >= 2 * cw && r.3 >= 2 * ch {
+                crops_of_crops += 1;
+                let inner = jpegtran_crop(&c, cw, ch, cw, ch);
+                let v = verify_jpeg(&attach(&signed, &inner, 0).unwrap(), &pk, 0).unwrap();
+                assert_eq!(v.crop, Some((r.0 + cw, r.1 + ch, cw, ch)), "{name} {r:?}");
+            }
         }
         // Misaligned: the error names the nearest aligned rectangle.
         let e = jsec::sign::crop_jpeg(&signed, (cw + 1, ch, cw, ch)).unwrap_err();
@@ -365,6 +374,12 @@ fn own_crop_verifies_and_matches_jpegtran() {
             e.message()
                 .contains(&format!("at (0, 0) (--rect 0,0,{cw},{ch})")),
             "{name}: {e}"
+        );
+    }
+    if have("jpegtran") {
+        assert!(
+            crops_of_crops >= 4,
+            "only {crops_of_crops} crops of crops tried"
         );
     }
 }
