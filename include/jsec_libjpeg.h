@@ -1,6 +1,7 @@
 /*
  * jsec_libjpeg.h: header-only glue between libjpeg (libjpeg-turbo, IJG
- * libjpeg 6b..9) and jsec's file-size-preserving encryption (FSPE).
+ * libjpeg 6b..9) and jsec's file-size-preserving encryption (FSPE) and
+ * croppable signatures.
  *
  * SPDX-License-Identifier: MIT OR Apache-2.0
  *
@@ -24,6 +25,14 @@
  *       jsec_jpeg_stdio_src() and jsec_jpeg_mem_src() read a protected JPEG
  *       (the whole file: FSPE needs all of it), decrypt it with the cipher
  *       when jpeg_read_header() starts, and serve the plain bytes.
+ *
+ *   Signing mode: jsec_jpeg_stdio_sign_dest() and jsec_jpeg_mem_sign_dest()
+ *       sign the finished file instead (croppable signature in COM
+ *       segments, image data untouched): a camera signs while encoding.
+ *
+ *   Verifying mode: jsec_jpeg_stdio_verify_src() and
+ *       jsec_jpeg_mem_verify_src() verify the file's signature when
+ *       jpeg_read_header() starts and decode it only if it is valid.
  *
  *   (c) Per-scan processing for applications that handle one scan at a time:
  *       jsec_jpeg_find_scan() locates a scan's entropy-coded data in a
@@ -180,6 +189,10 @@ typedef struct jsec_jpeg_dest_mgr {
     struct jpeg_destination_mgr pub;
     /** Borrowed: must stay alive until jpeg_finish_compress() returns. */
     const jsec_fspe_cipher *cipher;
+    /** Signing mode (instead of encryption): the borrowed key and options
+     *  (options may be NULL), alive until jpeg_finish_compress() returns. */
+    const jsec_sign_key *sign_key;
+    const jsec_sign_options *sign_options;
     /** stdio mode: the borrowed output file (never closed here). */
     FILE *outfile;
     /** memory mode: where the malloc'd result and its size are stored. */
@@ -218,12 +231,55 @@ static inline boolean jsec_jpeg_dest_empty_(j_compress_ptr cinfo) {
     return TRUE;
 }
 
+/* Hand the finished file (`len` bytes at `bytes`) to the FILE* or to a new
+ * malloc'd buffer. Returns 0, or the libjpeg error code to raise (the caller
+ * raises it once it holds nothing that would leak). */
+static inline int jsec_jpeg_dest_put_(jsec_jpeg_dest_mgr *d, const unsigned char *bytes,
+                                      size_t len) {
+    if (d->outfile != NULL) {
+        if (len > 0 && fwrite(bytes, 1, len, d->outfile) != len) return JERR_FILE_WRITE;
+        if (fflush(d->outfile) != 0 || ferror(d->outfile)) return JERR_FILE_WRITE;
+    } else {
+        unsigned char *out = (unsigned char *)malloc(len > 0 ? len : 1);
+        if (out == NULL) return JERR_OUT_OF_MEMORY;
+        memcpy(out, bytes, len);
+        *d->outbuffer = out;
+        *d->outsize = len;
+    }
+    d->file_size = len;
+    return 0;
+}
+
+static inline void jsec_jpeg_dest_raise_put_(j_compress_ptr cinfo, int code) {
+    if (code == JERR_OUT_OF_MEMORY) ERREXIT1(cinfo, JERR_OUT_OF_MEMORY, 2);
+    if (code != 0) ERREXIT(cinfo, code);
+}
+
 static inline void jsec_jpeg_dest_term_(j_compress_ptr cinfo) {
     jsec_jpeg_dest_mgr *d = (jsec_jpeg_dest_mgr *)cinfo->dest;
     size_t len = d->cap - d->pub.free_in_buffer;
     jsec_fspe_report *report = NULL;
     jsec_fspe_image_info info;
-    jsec_status st = jsec_fspe_cipher_encrypt(d->cipher, d->data, len, &report);
+    jsec_status st;
+    if (d->sign_key != NULL) {
+        jsec_buffer *signed_file = NULL;
+        const uint8_t *bytes = NULL;
+        size_t n = 0;
+        st = jsec_sign_jpeg(d->sign_key, d->sign_options, d->data, len, &signed_file);
+        int code;
+        if (st == JSEC_OK) st = jsec_buffer_data(signed_file, &bytes, &n);
+        if (st != JSEC_OK) {
+            jsec_jpeg_record_(&d->error, st);
+            jsec_buffer_free(signed_file);
+            jsec_jpeg_raise_((j_common_ptr)cinfo, &d->error);
+            return; /* not reached */
+        }
+        code = jsec_jpeg_dest_put_(d, bytes, n);
+        jsec_buffer_free(signed_file); /* before any longjmp */
+        jsec_jpeg_dest_raise_put_(cinfo, code);
+        return;
+    }
+    st = jsec_fspe_cipher_encrypt(d->cipher, d->data, len, &report);
     if (st != JSEC_OK) {
         jsec_jpeg_record_(&d->error, st);
         jsec_jpeg_raise_((j_common_ptr)cinfo, &d->error);
@@ -234,18 +290,7 @@ static inline void jsec_jpeg_dest_term_(j_compress_ptr cinfo) {
     if (jsec_fspe_report_image(report, 0, &info) == JSEC_OK)
         d->encrypted_bits = (unsigned long long)info.encrypted_bits;
     jsec_fspe_report_free(report);
-    if (d->outfile != NULL) {
-        if (len > 0 && fwrite(d->data, 1, len, d->outfile) != len)
-            ERREXIT(cinfo, JERR_FILE_WRITE);
-        if (fflush(d->outfile) != 0 || ferror(d->outfile)) ERREXIT(cinfo, JERR_FILE_WRITE);
-    } else {
-        unsigned char *out = (unsigned char *)malloc(len > 0 ? len : 1);
-        if (out == NULL) ERREXIT1(cinfo, JERR_OUT_OF_MEMORY, 2);
-        memcpy(out, d->data, len);
-        *d->outbuffer = out;
-        *d->outsize = len;
-    }
-    d->file_size = len;
+    jsec_jpeg_dest_raise_put_(cinfo, jsec_jpeg_dest_put_(d, d->data, len));
 }
 
 static inline jsec_jpeg_dest_mgr *jsec_jpeg_dest_setup_(j_compress_ptr cinfo,
@@ -315,6 +360,44 @@ static inline void jsec_jpeg_mem_dest(j_compress_ptr cinfo, const jsec_fspe_ciph
     d->outsize = outsize;
 }
 
+/**
+ * Compress into `outfile` and **sign** the result with a croppable signature
+ * (docs/sign-format.md): what jpeg_finish_compress() produced is signed in
+ * memory with `key` (every cell, `options` giving the granularity and the
+ * threads; NULL for the defaults) and written with one fwrite() and an
+ * fflush(), the image data untouched and the signature in COM segments. A
+ * camera-style application thus signs while encoding. `key` and `options`
+ * are borrowed and must stay alive until jpeg_finish_compress() returns. If
+ * signing fails nothing is written and the failure is stored
+ * (jsec_jpeg_dest_error()) and raised through cinfo->err->error_exit.
+ * Otherwise as jsec_jpeg_stdio_dest().
+ */
+static inline void jsec_jpeg_stdio_sign_dest(j_compress_ptr cinfo, const jsec_sign_key *key,
+                                             const jsec_sign_options *options, FILE *outfile) {
+    jsec_jpeg_dest_mgr *d;
+    if (key == NULL) ERREXIT(cinfo, JERR_BUFFER_SIZE);
+    d = jsec_jpeg_dest_setup_(cinfo, NULL);
+    d->sign_key = key;
+    d->sign_options = options;
+    d->outfile = outfile;
+}
+
+/**
+ * Compress into memory and sign the result (the signing counterpart of
+ * jsec_jpeg_mem_dest(); the same ownership rules for `*outbuffer`).
+ */
+static inline void jsec_jpeg_mem_sign_dest(j_compress_ptr cinfo, const jsec_sign_key *key,
+                                           const jsec_sign_options *options,
+                                           unsigned char **outbuffer, size_t *outsize) {
+    jsec_jpeg_dest_mgr *d;
+    if (key == NULL || outbuffer == NULL || outsize == NULL) ERREXIT(cinfo, JERR_BUFFER_SIZE);
+    d = jsec_jpeg_dest_setup_(cinfo, NULL);
+    d->sign_key = key;
+    d->sign_options = options;
+    d->outbuffer = outbuffer;
+    d->outsize = outsize;
+}
+
 /** The jsec destination manager of `cinfo`, or NULL when cinfo->dest is not
  *  one (set by jsec_jpeg_stdio_dest() / jsec_jpeg_mem_dest()). Borrowed; valid
  *  until jpeg_destroy_compress(). */
@@ -345,6 +428,12 @@ typedef struct jsec_jpeg_src_mgr {
     struct jpeg_source_mgr pub;
     /** Borrowed: must stay alive until jpeg_read_header() returns. */
     const jsec_fspe_cipher *cipher;
+    /** Verifying mode (instead of decryption): the borrowed key, options
+     *  (may be NULL) and the caller's result struct, alive until
+     *  jpeg_read_header() returns. */
+    const jsec_verify_key *verify_key;
+    const jsec_sign_options *verify_options;
+    jsec_sign_verification *verification;
     /** stdio mode: the borrowed input file, read to its end (never closed). */
     FILE *infile;
     /** memory mode: the borrowed protected file. */
@@ -393,6 +482,18 @@ static inline void jsec_jpeg_src_init_(j_decompress_ptr cinfo) {
         s->len = s->insize;
     }
     if (s->len == 0) ERREXIT(cinfo, JERR_INPUT_EMPTY);
+    if (s->verify_key != NULL) {
+        st = jsec_sign_verify(s->verify_key, s->verify_options, s->data, s->len,
+                              s->verification);
+        if (st != JSEC_OK) {
+            jsec_jpeg_record_(&s->error, st);
+            jsec_jpeg_raise_((j_common_ptr)cinfo, &s->error);
+            return; /* not reached */
+        }
+        s->pub.next_input_byte = s->data;
+        s->pub.bytes_in_buffer = s->len;
+        return;
+    }
     st = jsec_fspe_cipher_decrypt(s->cipher, s->data, s->len, &report);
     if (st != JSEC_OK) {
         jsec_jpeg_record_(&s->error, st);
@@ -489,6 +590,51 @@ static inline void jsec_jpeg_mem_src(j_decompress_ptr cinfo, const jsec_fspe_cip
     jsec_jpeg_src_mgr *s;
     if (inbuffer == NULL || insize == 0) ERREXIT(cinfo, JERR_INPUT_EMPTY);
     s = jsec_jpeg_src_setup_(cinfo, cipher);
+    s->inbuffer = inbuffer;
+    s->insize = insize;
+}
+
+/**
+ * Decompress the signed JPEG read from `infile` only if its croppable
+ * signature verifies against `key` (the verifying counterpart of
+ * jsec_jpeg_stdio_src()). jpeg_read_header() reads `infile` to its end and
+ * verifies the whole file (`options`, NULL for the defaults, gives the
+ * threads); on success it fills `*result` (a caller struct with
+ * `struct_size` set: signer key id, original size, crop rectangle) and
+ * decompresses the file as it is; otherwise nothing is decoded and the
+ * failure (JSEC_ERR_VERIFICATION_FAILED with the reason, or a read error) is
+ * stored (jsec_jpeg_src_error()) and raised through cinfo->err->error_exit.
+ * `key`, `options` and `result` are borrowed until jpeg_read_header()
+ * returns.
+ */
+static inline void jsec_jpeg_stdio_verify_src(j_decompress_ptr cinfo, const jsec_verify_key *key,
+                                              const jsec_sign_options *options,
+                                              jsec_sign_verification *result, FILE *infile) {
+    jsec_jpeg_src_mgr *s;
+    if (key == NULL || result == NULL) ERREXIT(cinfo, JERR_INPUT_EMPTY);
+    s = jsec_jpeg_src_setup_(cinfo, NULL);
+    s->verify_key = key;
+    s->verify_options = options;
+    s->verification = result;
+    s->infile = infile;
+}
+
+/**
+ * Decompress the signed JPEG in `inbuffer` (`insize` bytes) only if its
+ * signature verifies (the counterpart of jsec_jpeg_mem_src()); otherwise as
+ * jsec_jpeg_stdio_verify_src().
+ */
+static inline void jsec_jpeg_mem_verify_src(j_decompress_ptr cinfo, const jsec_verify_key *key,
+                                            const jsec_sign_options *options,
+                                            jsec_sign_verification *result,
+                                            const unsigned char *inbuffer, size_t insize) {
+    jsec_jpeg_src_mgr *s;
+    if (key == NULL || result == NULL || inbuffer == NULL || insize == 0)
+        ERREXIT(cinfo, JERR_INPUT_EMPTY);
+    s = jsec_jpeg_src_setup_(cinfo, NULL);
+    s->verify_key = key;
+    s->verify_options = options;
+    s->verification = result;
     s->inbuffer = inbuffer;
     s->insize = insize;
 }
