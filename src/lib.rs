@@ -6,9 +6,9 @@
 //!   coefficient decoding of baseline / extended-sequential Huffman JPEG.
 //! * [`crypto`]: keys, AES-CTR keystreams addressed by position, key and nonce
 //!   derivation, BLS signatures with same-key aggregate verification (over
-//!   `blst`; the few blst functions its Rust binding offers only as `unsafe`
-//!   are wrapped by the workspace crate `crates/blst-ext`, so that this crate
-//!   keeps all its `unsafe` in `ffi`).
+//!   `blst`; the few blst functions its Rust binding offers only as raw C
+//!   calls are wrapped by the workspace crate `crates/blst-ext`, so that the
+//!   `ffi` module stays this crate's only code outside safe Rust).
 //! * [`fspe`]: file-size-preserving JPEG encryption (Kobayashi & Kiya, plus the
 //!   `full` rule), in place on a buffer or as a bounded-memory stream.
 //! * [`sign`]: croppable image signatures (Perazzo et al.): BLS signatures
