@@ -5,7 +5,7 @@
 mod common;
 
 use common::{generate, Layout};
-use jsec::jpeg::crop::{crop, imcu_size};
+use jsec::jpeg::crop::crop;
 use jsec::jpeg::decode_coefficients;
 use std::process::Command;
 
@@ -43,7 +43,7 @@ fn rects(w: u32, h: u32, uw: u32, uh: u32) -> Vec<(u32, u32, u32, u32)> {
 
 fn check(name: &str, jpeg: &[u8], dir: &std::path::Path) {
     let coefs = decode_coefficients(jpeg).unwrap();
-    let (uw, uh) = imcu_size(&coefs);
+    let (uw, uh) = coefs.frame.imcu_size();
     for r in rects(coefs.frame.width, coefs.frame.height, uw, uh) {
         let ours = crop(jpeg, &coefs, r, |_, _| true).unwrap();
         let theirs = common::jpegtran_crop(jpeg, r);

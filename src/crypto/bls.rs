@@ -296,12 +296,6 @@ impl SigSum {
     }
 }
 
-impl From<&BlsSignature> for UncheckedSignature {
-    fn from(s: &BlsSignature) -> Self {
-        UncheckedSignature(s.0)
-    }
-}
-
 impl BlsSignature {
     /// The sum of `sigs`, checked once to lie in G1 and not to be the point
     /// at infinity (the check the summands skipped).

@@ -9,17 +9,6 @@ use super::encode::{count_block, BitWriter, EncTable, Freq};
 use super::marker::{self, HeaderSegment};
 use crate::{Error, Result};
 
-/// The iMCU size of a frame in pixels: 8 x 8 for one component, else
-/// `8 Hmax x 8 Vmax` (the unit a crop's top-left corner must sit on).
-pub fn imcu_size(coefs: &Coefficients) -> (u32, u32) {
-    let f = &coefs.frame;
-    if f.components.len() == 1 {
-        (8, 8)
-    } else {
-        (8 * f.hmax as u32, 8 * f.vmax as u32)
-    }
-}
-
 fn push_segment(out: &mut Vec<u8>, m: u8, body: &[u8]) {
     out.extend_from_slice(&[0xFF, m]);
     out.extend_from_slice(&((body.len() + 2) as u16).to_be_bytes());
@@ -40,7 +29,7 @@ pub fn crop(
     keep: impl Fn(&HeaderSegment, &[u8]) -> bool,
 ) -> Result<Vec<u8>> {
     let f = &coefs.frame;
-    let (uw, uh) = imcu_size(coefs);
+    let (uw, uh) = f.imcu_size();
     let past = |start: u32, len: u32, size: u32| start as u64 + len as u64 > size as u64;
     if w == 0 || h == 0 || past(x, w, f.width) || past(y, h, f.height) {
         return Err(Error::invalid_argument(format!(
@@ -59,15 +48,9 @@ pub fn crop(
     let single = n == 1;
     let (mcus_x, mcus_y) = (w.div_ceil(uw), h.div_ceil(uh));
     // Per component: blocks per MCU and the source offset in blocks.
-    let geo: Vec<(u32, u32, u32, u32)> = f
-        .components
-        .iter()
+    let geo: Vec<(u32, u32, u32, u32)> = (0..n)
         .map(|c| {
-            let (ph, pv) = if single {
-                (1, 1)
-            } else {
-                (c.h as u32, c.v as u32)
-            };
+            let (ph, pv) = f.imcu_blocks(c);
             (ph, pv, x / uw * ph, y / uh * pv)
         })
         .collect();

@@ -68,6 +68,28 @@ impl Frame {
         (self.mcus_x * comp.h as u32, self.mcus_y * comp.v as u32)
     }
 
+    /// The iMCU size in pixels: 8 x 8 for a one-component frame (its scan is
+    /// non-interleaved whatever the sampling factors), else `8 Hmax x 8
+    /// Vmax`. Lossless crops align their top-left corner to it.
+    pub fn imcu_size(&self) -> (u32, u32) {
+        if self.components.len() == 1 {
+            (8, 8)
+        } else {
+            (8 * self.hmax as u32, 8 * self.vmax as u32)
+        }
+    }
+
+    /// Blocks of component `c` across and down one iMCU: (1, 1) for a
+    /// one-component frame, else its sampling factors.
+    pub fn imcu_blocks(&self, c: usize) -> (u32, u32) {
+        if self.components.len() == 1 {
+            (1, 1)
+        } else {
+            let comp = &self.components[c];
+            (comp.h as u32, comp.v as u32)
+        }
+    }
+
     /// Pixel rectangle `[x0, x1) x [y0, y1)` of the full-resolution image covered
     /// by block (`bx`, `by`) of component `c` (clipped to the image).
     pub fn block_pixel_rect(&self, c: usize, bx: u32, by: u32) -> (u32, u32, u32, u32) {

@@ -46,11 +46,7 @@ impl CellGrid {
                 "granularity {g}: must be 1 to {MAX_GRANULARITY} iMCUs"
             )));
         }
-        let (unit_w, unit_h) = if frame.components.len() == 1 {
-            (8, 8)
-        } else {
-            (8 * frame.hmax as u32, 8 * frame.vmax as u32)
-        };
+        let (unit_w, unit_h) = frame.imcu_size();
         let (cw, ch) = (g * unit_w, g * unit_h);
         Ok(CellGrid {
             unit_w,
@@ -108,12 +104,7 @@ pub fn cell_blocks(
     cy: u32,
 ) -> (u32, u32, u32, u32) {
     let comp = &frame.components[c];
-    // Blocks of this component per iMCU.
-    let (per_x, per_y) = if frame.components.len() == 1 {
-        (1, 1)
-    } else {
-        (comp.h as u32, comp.v as u32)
-    };
+    let (per_x, per_y) = frame.imcu_blocks(c);
     let (sx, sy) = (grid.g * per_x, grid.g * per_y);
     (
         (cx * sx).min(comp.blocks_w),
