@@ -18,46 +18,9 @@
 
 #include "jsec.h"
 #include "remove_partial.h"
+#include "example_io.h"
+#include "example_jpeg_error.h"
 #include "jsec_libjpeg.h"
-
-typedef struct {
-    struct jpeg_error_mgr pub;
-    jmp_buf jump;
-} example_error_mgr;
-
-static void example_error_exit(j_common_ptr cinfo) {
-    example_error_mgr *err = (example_error_mgr *)cinfo->err;
-    (*cinfo->err->output_message)(cinfo);
-    longjmp(err->jump, 1);
-}
-
-/* Read a binary PPM (P6, maxval 255) into a malloc'd RGB buffer. */
-static unsigned char *read_ppm(const char *path, int *w, int *h) {
-    FILE *f = fopen(path, "rb");
-    int maxval;
-    size_t n;
-    unsigned char *rgb;
-    if (f == NULL) {
-        perror(path);
-        return NULL;
-    }
-    if (fscanf(f, "P6 %d %d %d", w, h, &maxval) != 3 || maxval != 255 || *w <= 0 || *h <= 0 ||
-        *w > 65500 || *h > 65500 || fgetc(f) == EOF) {
-        fprintf(stderr, "%s: not a P6 PPM with maxval 255\n", path);
-        fclose(f);
-        return NULL;
-    }
-    n = (size_t)*w * (size_t)*h * 3;
-    rgb = malloc(n);
-    if (rgb == NULL || fread(rgb, 1, n, f) != n) {
-        fprintf(stderr, "%s: truncated PPM\n", path);
-        free(rgb);
-        fclose(f);
-        return NULL;
-    }
-    fclose(f);
-    return rgb;
-}
 
 static int compress_signed(const unsigned char *rgb, int w, int h, const jsec_sign_key *key,
                            const jsec_sign_options *options, FILE *out) {
@@ -118,7 +81,7 @@ int main(int argc, char **argv) {
         fprintf(stderr, "camera_sign: %s: %s\n", jsec_status_str((int)st), jsec_last_error());
         goto done;
     }
-    rgb = read_ppm(argv[1], &w, &h);
+    rgb = example_read_ppm(argv[1], &w, &h);
     if (rgb == NULL) goto done;
     out = fopen(argv[2], "wb");
     if (out == NULL) {

@@ -18,16 +18,13 @@
 
 #include "jsec.h"
 #include "remove_partial.h"
+#include "example_jpeg_error.h"
 #include "jsec_libjpeg.h"
 
-typedef struct {
-    struct jpeg_error_mgr pub;
-    jmp_buf jump;
-} example_error_mgr;
-
-static void example_error_exit(j_common_ptr cinfo) {
-    example_error_mgr *err = (example_error_mgr *)cinfo->err;
-    longjmp(err->jump, 1);
+/* Unlike example_error_exit, print nothing: the handler below prints the
+ * whole jsec reason rather than libjpeg's shortened message. */
+static void silent_error_exit(j_common_ptr cinfo) {
+    longjmp(((example_error_mgr *)cinfo->err)->jump, 1);
 }
 
 /* Verify and decode `in` into a malloc'd RGB buffer; NULL when the signature
@@ -39,7 +36,7 @@ static unsigned char *verify_and_decode(const jsec_verify_key *key, FILE *in,
     example_error_mgr jerr;
     unsigned char *volatile pixels = NULL;
     dinfo.err = jpeg_std_error(&jerr.pub);
-    jerr.pub.error_exit = example_error_exit;
+    jerr.pub.error_exit = silent_error_exit;
     if (setjmp(jerr.jump)) {
         const jsec_jpeg_error *e = jsec_jpeg_src_error(&dinfo);
         if (e != NULL && e->status != JSEC_OK)

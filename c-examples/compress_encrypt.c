@@ -21,18 +21,9 @@
 
 #include "jsec.h"
 #include "remove_partial.h"
+#include "example_io.h"
+#include "example_jpeg_error.h"
 #include "jsec_libjpeg.h"
-
-typedef struct {
-    struct jpeg_error_mgr pub;
-    jmp_buf jump;
-} example_error_mgr;
-
-static void example_error_exit(j_common_ptr cinfo) {
-    example_error_mgr *err = (example_error_mgr *)cinfo->err;
-    (*cinfo->err->output_message)(cinfo); /* prints "jsec: JSEC_ERR_...: ..." */
-    longjmp(err->jump, 1);
-}
 
 typedef struct {
     int width, height;
@@ -41,32 +32,8 @@ typedef struct {
 
 /* Read a binary PPM (P6, maxval 255). Returns 0 on success. */
 static int read_ppm(const char *path, image *img) {
-    FILE *f = fopen(path, "rb");
-    int w, h, maxval;
-    size_t n;
-    if (f == NULL) {
-        perror(path);
-        return -1;
-    }
-    if (fscanf(f, "P6 %d %d %d", &w, &h, &maxval) != 3 || maxval != 255 || w <= 0 ||
-        h <= 0 || w > 65500 || h > 65500 || fgetc(f) == EOF) {
-        fprintf(stderr, "%s: not a P6 PPM with maxval 255\n", path);
-        fclose(f);
-        return -1;
-    }
-    n = (size_t)w * (size_t)h * 3;
-    img->rgb = malloc(n);
-    if (img->rgb == NULL || fread(img->rgb, 1, n, f) != n) {
-        fprintf(stderr, "%s: truncated PPM\n", path);
-        free(img->rgb);
-        img->rgb = NULL; /* the caller frees it too */
-        fclose(f);
-        return -1;
-    }
-    fclose(f);
-    img->width = w;
-    img->height = h;
-    return 0;
+    img->rgb = example_read_ppm(path, &img->width, &img->height);
+    return img->rgb != NULL ? 0 : -1;
 }
 
 /* Compress `img` into `out`: through jsec (cipher != NULL) or plain. */

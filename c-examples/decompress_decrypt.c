@@ -17,18 +17,8 @@
 
 #include "jsec.h"
 #include "remove_partial.h"
+#include "example_jpeg_error.h"
 #include "jsec_libjpeg.h"
-
-typedef struct {
-    struct jpeg_error_mgr pub;
-    jmp_buf jump;
-} example_error_mgr;
-
-static void example_error_exit(j_common_ptr cinfo) {
-    example_error_mgr *err = (example_error_mgr *)cinfo->err;
-    (*cinfo->err->output_message)(cinfo);
-    longjmp(err->jump, 1);
-}
 
 typedef struct {
     unsigned width, height, components;

@@ -14,28 +14,7 @@
 
 #include "jsec.h"
 #include "remove_partial.h"
-
-static unsigned char *read_file(const char *path, size_t *len) {
-    FILE *f = fopen(path, "rb");
-    unsigned char *buf = NULL;
-    long n;
-    if (f == NULL || fseek(f, 0, SEEK_END) != 0 || (n = ftell(f)) < 0 ||
-        fseek(f, 0, SEEK_SET) != 0) {
-        perror(path);
-        if (f != NULL) fclose(f);
-        return NULL;
-    }
-    buf = malloc(n > 0 ? (size_t)n : 1);
-    if (buf == NULL || fread(buf, 1, (size_t)n, f) != (size_t)n) {
-        perror(path);
-        free(buf);
-        fclose(f);
-        return NULL;
-    }
-    fclose(f);
-    *len = (size_t)n;
-    return buf;
-}
+#include "example_io.h"
 
 static int parse_hex(const char *hex, unsigned char *out, size_t len) {
     size_t i;
@@ -91,7 +70,7 @@ int main(int argc, char **argv) {
         (st = jsec_fspe_cipher_new(key, options, 0, &cipher)) != JSEC_OK)
         goto jsec_failed;
 
-    buf = read_file(argv[3], &len);
+    buf = example_read_file(argv[3], &len);
     if (buf == NULL) goto done;
     copy = malloc(len > 0 ? len : 1);
     if (copy == NULL) goto done;

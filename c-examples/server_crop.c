@@ -12,38 +12,7 @@
 
 #include "jsec.h"
 #include "remove_partial.h"
-
-static unsigned char *read_file(const char *path, size_t *len) {
-    FILE *f = fopen(path, "rb");
-    unsigned char *buf = NULL;
-    size_t cap = 0, n;
-    *len = 0;
-    if (f == NULL) {
-        perror(path);
-        return NULL;
-    }
-    for (;;) {
-        if (*len == cap) {
-            unsigned char *more = realloc(buf, cap = cap ? cap * 2 : 65536);
-            if (more == NULL) {
-                free(buf);
-                fclose(f);
-                return NULL;
-            }
-            buf = more;
-        }
-        n = fread(buf + *len, 1, cap - *len, f);
-        *len += n;
-        if (n == 0) break;
-    }
-    if (ferror(f)) {
-        perror(path);
-        free(buf);
-        buf = NULL;
-    }
-    fclose(f);
-    return buf;
-}
+#include "example_io.h"
 
 int main(int argc, char **argv) {
     unsigned char *in = NULL;
@@ -59,7 +28,7 @@ int main(int argc, char **argv) {
         return 2;
     }
     if ((st = jsec_init(JSEC_ABI_VERSION)) != JSEC_OK) goto fail;
-    in = read_file(argv[1], &len);
+    in = example_read_file(argv[1], &len);
     if (in == NULL) goto done;
     st = jsec_sign_crop(in, len, (uint32_t)atol(argv[2]), (uint32_t)atol(argv[3]),
                         (uint32_t)atol(argv[4]), (uint32_t)atol(argv[5]), &crop);
