@@ -5,6 +5,7 @@
 pub mod bls;
 mod key;
 mod keystream;
+pub mod longterm;
 
 pub use key::{Key, KeyLevel};
 pub use keystream::Keystream;

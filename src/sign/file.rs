@@ -1,12 +1,13 @@
 //! Signing, verifying and re-attaching signatures of whole JPEG files
-//! (profile `compact`): the record goes into COM segments, the image's
-//! entropy-coded data and every other segment are left as they are.
+//! (profiles `paper` and `compact`): the record goes into COM segments, the
+//! image's entropy-coded data and every other segment are left as they are.
 
 use super::cells::{cell_content, CellGrid, MSG_CELL};
 use super::container;
-use super::record::{Common, Record, PROFILE_COMPACT};
+use super::record::{Certification, Common, Record, PROFILE_COMPACT, PROFILE_PAPER};
 use super::{localize, par_map, CellRect};
 use crate::crypto::bls::{self, BlsPublicKey, BlsSecretKey, BlsSignature, HashSum};
+use crate::crypto::longterm::{Certificate, LongTermPublic, LongTermSecret};
 use crate::jpeg::coefficients::{decode_coefficients, Coefficients};
 use crate::jpeg::marker;
 use crate::{Error, ErrorKind, Result};
@@ -32,13 +33,73 @@ impl Default for SignOptions {
     }
 }
 
+/// The long-term signer of the `paper` profile: a local key
+/// ([`LongTermSecret`]) or anything else that can sign, such as an HSM or
+/// a key management service reached through a callback. jsec verifies every
+/// signature it is given before it embeds it.
+pub trait LongTermSigner: Send + Sync {
+    /// The public key the signatures verify with.
+    fn public_key(&self) -> Result<LongTermPublic>;
+    /// Sign `message` (the signer hashes it: SHA-256 for both algorithms).
+    /// ECDSA P-256: 64 bytes `r ‖ s` or DER; RSA: PSS with SHA-256, MGF1
+    /// SHA-256, 32-byte salt.
+    fn sign(&self, message: &[u8]) -> Result<Vec<u8>>;
+}
+
+impl LongTermSigner for LongTermSecret {
+    fn public_key(&self) -> Result<LongTermPublic> {
+        Ok(LongTermSecret::public_key(self))
+    }
+
+    fn sign(&self, message: &[u8]) -> Result<Vec<u8>> {
+        LongTermSecret::sign(self, message)
+    }
+}
+
+/// A public key to verify with, borrowed: BLS for `compact` signatures,
+/// ECDSA P-256 / RSA for `paper` ones.
+#[derive(Debug, Clone, Copy)]
+pub enum KeyRef<'a> {
+    /// A long-term BLS key (profile compact).
+    Bls(&'a BlsPublicKey),
+    /// A long-term ECDSA or RSA key (profile paper).
+    LongTerm(&'a LongTermPublic),
+}
+
+impl<'a> From<&'a BlsPublicKey> for KeyRef<'a> {
+    fn from(k: &'a BlsPublicKey) -> Self {
+        KeyRef::Bls(k)
+    }
+}
+
+impl<'a> From<&'a LongTermPublic> for KeyRef<'a> {
+    fn from(k: &'a LongTermPublic) -> Self {
+        KeyRef::LongTerm(k)
+    }
+}
+
+impl KeyRef<'_> {
+    /// The key id a record names its signer by.
+    pub fn fingerprint(&self) -> [u8; 32] {
+        match self {
+            KeyRef::Bls(k) => k.fingerprint(),
+            KeyRef::LongTerm(k) => k.fingerprint(),
+        }
+    }
+}
+
 /// What a successful verification found.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Verified {
-    /// Profile byte of the record (2 = compact).
+    /// Profile byte of the record (1 = paper, 2 = compact).
     pub profile: u8,
-    /// SHA-256 of the signer's compressed public key.
+    /// The signer's key id: SHA-256 of its compressed BLS public key
+    /// (compact) or of its SubjectPublicKeyInfo DER (paper).
     pub key_id: [u8; 32],
+    /// Subject of the certificate embedded by the signer (paper profile),
+    /// whose public key is the one verified with; the certificate itself is
+    /// not validated (chain, dates: the application's policy).
+    pub certificate_subject: Option<String>,
     /// Size of the signed original (pixels).
     pub original: (u32, u32),
     /// Granularity (cell side in iMCUs).
@@ -52,11 +113,11 @@ pub struct Verified {
 
 /// The header message: `0x02 | binding | profile | g | u32 width | u32
 /// height | u8 components | (H, V) per component`.
-fn header_message(common: &Common, coefs: &Coefficients) -> Vec<u8> {
+fn header_message(profile: u8, common: &Common, coefs: &Coefficients) -> Vec<u8> {
     let f = &coefs.frame;
     let mut m = vec![MSG_HEADER];
     m.extend_from_slice(&common.binding);
-    m.extend_from_slice(&[PROFILE_COMPACT, common.g]);
+    m.extend_from_slice(&[profile, common.g]);
     m.extend_from_slice(&common.width.to_be_bytes());
     m.extend_from_slice(&common.height.to_be_bytes());
     m.push(f.components.len() as u8);
@@ -64,6 +125,14 @@ fn header_message(common: &Common, coefs: &Coefficients) -> Vec<u8> {
         m.extend_from_slice(&[c.h, c.v]);
     }
     debug_assert_ne!(m[0], MSG_CELL);
+    m
+}
+
+/// What the long-term key signs in the `paper` profile: the header message
+/// followed by the ephemeral BLS public key (96 bytes).
+fn paper_statement(common: &Common, coefs: &Coefficients, ephemeral: &BlsPublicKey) -> Vec<u8> {
+    let mut m = header_message(PROFILE_PAPER, common, coefs);
+    m.extend_from_slice(&ephemeral.to_bytes());
     m
 }
 
@@ -79,10 +148,10 @@ fn hex(b: &[u8]) -> String {
     b.iter().map(|x| format!("{x:02x}")).collect()
 }
 
-/// Sign the JPEG `jpeg` with `sk`: the output is the same file with the full
-/// signature (header signature and one signature per cell) in COM segments
-/// after SOI and the leading APPn segments. An existing jsec signature is
-/// replaced.
+/// Sign the JPEG `jpeg` with the long-term BLS key `sk` (profile
+/// `compact`): the output is the same file with the full signature (header
+/// signature and the table of cell signatures) in COM segments after SOI and
+/// the leading APPn segments. An existing jsec signature is replaced.
 pub fn sign_jpeg(jpeg: &[u8], sk: &BlsSecretKey, opts: &SignOptions) -> Result<Vec<u8>> {
     let coefs = decode(jpeg)?;
     let grid = CellGrid::new(&coefs.frame, opts.granularity)?;
@@ -95,15 +164,90 @@ pub fn sign_jpeg(jpeg: &[u8], sk: &BlsSecretKey, opts: &SignOptions) -> Result<V
         height: coefs.frame.height,
         binding,
         key_id: pk.fingerprint(),
+        certification: None,
     };
-    let header_sig = sk.sign(&header_message(&common, &coefs), bls::DST_CROP_V1);
+    let header_sig = sk.sign(
+        &header_message(PROFILE_COMPACT, &common, &coefs),
+        bls::DST_CROP_V1,
+    );
     let sigs = super::sign_cells(&coefs, &grid, &binding, sk, opts.threads)?;
     let cell_sigs = super::prefix_table(&sigs, grid.cells_x);
     let record = Record::Full {
         common,
         cells_x: grid.cells_x,
         cells_y: grid.cells_y,
-        header_sig,
+        header_sig: Some(header_sig),
+        cell_sigs,
+    };
+    container::replace_record(jpeg, Some(&record.to_bytes()))
+}
+
+/// Sign the JPEG `jpeg` in the `paper` profile: a fresh ephemeral BLS key
+/// signs the cells, and `signer`'s long-term ECDSA P-256 or RSA-PSS key
+/// signs the header statement (size, granularity, layout, binding and the
+/// ephemeral public key). `certificate` (X.509, DER or PEM), when given, is
+/// embedded and must hold the signer's public key. The signer's signature
+/// is verified before anything is written; the ephemeral secret is wiped
+/// when the call returns.
+pub fn sign_jpeg_paper(
+    jpeg: &[u8],
+    signer: &dyn LongTermSigner,
+    certificate: Option<&[u8]>,
+    opts: &SignOptions,
+) -> Result<Vec<u8>> {
+    let public = signer.public_key()?;
+    let certificate = match certificate {
+        Some(c) => {
+            let cert = Certificate::from_encoded(c)?;
+            if *cert.public_key() != public {
+                return Err(Error::invalid_argument(format!(
+                    "the certificate ({}) is for another key than the signing key",
+                    cert.subject()
+                )));
+            }
+            cert.der().to_vec()
+        }
+        None => Vec::new(),
+    };
+    let coefs = decode(jpeg)?;
+    let grid = CellGrid::new(&coefs.frame, opts.granularity)?;
+    let mut binding = [0u8; 32];
+    crate::crypto::random_bytes(&mut binding)?;
+    let ephemeral_sk = BlsSecretKey::generate()?;
+    let ephemeral = ephemeral_sk.public_key();
+    let mut common = Common {
+        g: opts.granularity as u8,
+        width: coefs.frame.width,
+        height: coefs.frame.height,
+        binding,
+        key_id: public.fingerprint(),
+        certification: None,
+    };
+    let statement = paper_statement(&common, &coefs, &ephemeral);
+    let signature = public.normalize_signature(&signer.sign(&statement)?)?;
+    if !public.verify(&statement, &signature) {
+        return Err(Error::new(
+            ErrorKind::BadKey,
+            format!(
+                "the long-term signer returned a signature that does not verify with its public key ({})",
+                public.algorithm().name()
+            ),
+        ));
+    }
+    common.certification = Some(Certification {
+        ephemeral,
+        algorithm: public.algorithm(),
+        signature,
+        certificate,
+    });
+    let sigs = super::sign_cells(&coefs, &grid, &binding, &ephemeral_sk, opts.threads)?;
+    drop(ephemeral_sk);
+    let cell_sigs = super::prefix_table(&sigs, grid.cells_x);
+    let record = Record::Full {
+        common,
+        cells_x: grid.cells_x,
+        cells_y: grid.cells_y,
+        header_sig: None,
         cell_sigs,
     };
     container::replace_record(jpeg, Some(&record.to_bytes()))
@@ -129,18 +273,40 @@ fn pixel_rect(grid: &CellGrid, origin: (u32, u32), cells: (u32, u32)) -> (u32, u
     (x0, y0, x1.saturating_sub(x0), y1.saturating_sub(y0))
 }
 
-/// Verify the signature in `jpeg` against `pk`. A full signature is checked
-/// as one aggregate; when it fails, the header is checked alone and the
-/// tampered cells are localized, and the error names them. A cropped
-/// image's aggregate is checked against its cells at the recorded origin.
-pub fn verify_jpeg(jpeg: &[u8], pk: &BlsPublicKey, threads: usize) -> Result<Verified> {
+/// Verify the signature in `jpeg` with the signer's public key: a BLS key
+/// for `compact` signatures, the long-term ECDSA P-256 / RSA key (or its
+/// certificate's key) for `paper` ones. A full signature is checked as one
+/// aggregate; when it fails, the header is checked alone and the tampered
+/// cells are localized, and the error names them. A cropped image's
+/// aggregate is checked against its cells at the recorded origin.
+pub fn verify_jpeg<'k>(
+    jpeg: &[u8],
+    key: impl Into<KeyRef<'k>>,
+    threads: usize,
+) -> Result<Verified> {
+    let key = key.into();
     let record = read_record(jpeg)?;
     let common = record.common().clone();
-    if common.key_id != pk.fingerprint() {
+    let profile = common.profile();
+    match (profile, key) {
+        (PROFILE_COMPACT, KeyRef::LongTerm(k)) => {
+            return Err(failed(format!(
+                "the file has a compact-profile signature (long-term BLS key), but the key given is an {} key",
+                k.algorithm().name()
+            )))
+        }
+        (PROFILE_PAPER, KeyRef::Bls(_)) => {
+            return Err(failed(
+                "the file has a paper-profile signature (long-term ECDSA or RSA key), but the key given is a BLS key",
+            ))
+        }
+        _ => {}
+    }
+    if common.key_id != key.fingerprint() {
         return Err(failed(format!(
             "signed by another key (key id {}, given key {})",
             hex(&common.key_id[..8]),
-            hex(&pk.fingerprint()[..8])
+            hex(&key.fingerprint()[..8])
         )));
     }
     let coefs = decode(jpeg)?;
@@ -154,7 +320,61 @@ pub fn verify_jpeg(jpeg: &[u8], pk: &BlsPublicKey, threads: usize) -> Result<Ver
         cells_y: common.height.div_ceil(here.cell_h()),
         ..here
     };
-    let header = header_message(&common, &coefs);
+    // The key the cells verify with, and the header message that is
+    // aggregated with them (compact only).
+    let mut certificate_subject = None;
+    let (cell_pk, header) = match (&common.certification, key) {
+        (None, KeyRef::Bls(pk)) => (
+            pk.clone(),
+            Some(header_message(PROFILE_COMPACT, &common, &coefs)),
+        ),
+        (Some(c), KeyRef::LongTerm(lt)) => {
+            if !c.certificate.is_empty() {
+                let cert = Certificate::from_encoded(&c.certificate)?;
+                if cert.public_key() != lt {
+                    return Err(failed(format!(
+                        "the embedded certificate ({}) is for another key than the signer's",
+                        cert.subject()
+                    )));
+                }
+                certificate_subject = Some(cert.subject().to_string());
+            }
+            if c.algorithm != lt.algorithm() {
+                return Err(failed(format!(
+                    "the record says {} but the key is {}",
+                    c.algorithm.name(),
+                    lt.algorithm().name()
+                )));
+            }
+            if !lt.verify(
+                &paper_statement(&common, &coefs, &c.ephemeral),
+                &c.signature,
+            ) {
+                return Err(failed(format!(
+                    "the long-term {} signature of the header does not verify (image size, granularity, sampling, binding or ephemeral key changed)",
+                    lt.algorithm().name()
+                )));
+            }
+            (c.ephemeral.clone(), None)
+        }
+        _ => unreachable!("profile and key type checked above"),
+    };
+    let header_sum = || {
+        let mut sum = HashSum::new();
+        if let Some(h) = &header {
+            sum.add(h, bls::DST_CROP_V1);
+        }
+        sum
+    };
+    let verified = |crop, cells| Verified {
+        profile,
+        key_id: common.key_id,
+        certificate_subject: certificate_subject.clone(),
+        original: (common.width, common.height),
+        granularity: g,
+        crop,
+        cells,
+    };
     match &record {
         Record::Full {
             cells_x,
@@ -171,8 +391,7 @@ pub fn verify_jpeg(jpeg: &[u8], pk: &BlsPublicKey, threads: usize) -> Result<Ver
                     coefs.frame.width, coefs.frame.height, common.width, common.height, cells_x, cells_y
                 )));
             }
-            let mut sum = HashSum::new();
-            sum.add(&header, bls::DST_CROP_V1);
+            let mut sum = header_sum();
             let cells = super::hash_cells(
                 &coefs,
                 &here,
@@ -183,23 +402,21 @@ pub fn verify_jpeg(jpeg: &[u8], pk: &BlsPublicKey, threads: usize) -> Result<Ver
             )?;
             sum.merge(&cells);
             let cells_agg = super::aggregate_rect(cell_sigs, *cells_x, CellRect::all(&here));
-            let agg = cells_agg.and_then(|c| BlsSignature::aggregate([header_sig, &c]));
-            if agg.is_ok_and(|agg| bls::verify_same_key(&agg, &sum, pk)) {
-                return Ok(Verified {
-                    profile: PROFILE_COMPACT,
-                    key_id: common.key_id,
-                    original: (common.width, common.height),
-                    granularity: g,
-                    crop: None,
-                    cells: here.len(),
-                });
+            let agg = cells_agg.and_then(|c| match header_sig {
+                Some(h) => BlsSignature::aggregate([h, &c]),
+                None => Ok(c),
+            });
+            if agg.is_ok_and(|agg| bls::verify_same_key(&agg, &sum, &cell_pk)) {
+                return Ok(verified(None, here.len()));
             }
-            if !bls::verify(header_sig, &header, bls::DST_CROP_V1, pk) {
-                return Err(failed(
-                    "the header signature does not verify (image size, granularity, sampling or binding changed)",
-                ));
+            if let (Some(h), Some(msg)) = (header_sig, &header) {
+                if !bls::verify(h, msg, bls::DST_CROP_V1, &cell_pk) {
+                    return Err(failed(
+                        "the header signature does not verify (image size, granularity, sampling or binding changed)",
+                    ));
+                }
             }
-            let bad = localize(&coefs, &here, &common.binding, cell_sigs, pk, threads)?;
+            let bad = localize(&coefs, &here, &common.binding, cell_sigs, &cell_pk, threads)?;
             let list: Vec<String> = bad
                 .iter()
                 .take(20)
@@ -241,8 +458,7 @@ pub fn verify_jpeg(jpeg: &[u8], pk: &BlsPublicKey, threads: usize) -> Result<Ver
                     coefs.frame.width, coefs.frame.height, rect.2, rect.3, rect.0, rect.1
                 )));
             }
-            let mut sum = HashSum::new();
-            sum.add(&header, bls::DST_CROP_V1);
+            let mut sum = header_sum();
             sum.merge(&super::hash_cells(
                 &coefs,
                 &here,
@@ -251,19 +467,12 @@ pub fn verify_jpeg(jpeg: &[u8], pk: &BlsPublicKey, threads: usize) -> Result<Ver
                 CellRect::all(&here),
                 threads,
             )?);
-            if !bls::verify_same_key(aggregate, &sum, pk) {
+            if !bls::verify_same_key(aggregate, &sum, &cell_pk) {
                 return Err(failed(
                     "the aggregate signature does not match the cropped image (content changed, or the crop offset is not the one recorded)",
                 ));
             }
-            Ok(Verified {
-                profile: PROFILE_COMPACT,
-                key_id: common.key_id,
-                original: (common.width, common.height),
-                granularity: g,
-                crop: Some(rect),
-                cells: here.len(),
-            })
+            Ok(verified(Some(rect), here.len()))
         }
     }
 }
@@ -272,8 +481,20 @@ pub fn verify_jpeg(jpeg: &[u8], pk: &BlsPublicKey, threads: usize) -> Result<Ver
 struct FullTable {
     common: Common,
     cells_x: u32,
-    header_sig: BlsSignature,
+    header_sig: Option<BlsSignature>,
     cell_sigs: Vec<super::CellSig>,
+}
+
+impl FullTable {
+    /// The cropped record's aggregate for the cells of `rect`: their sum,
+    /// plus the header signature in the compact profile.
+    fn aggregate(&self, rect: CellRect) -> Result<BlsSignature> {
+        let cells = super::aggregate_rect(&self.cell_sigs, self.cells_x, rect)?;
+        match &self.header_sig {
+            Some(h) => BlsSignature::aggregate([h, &cells]),
+            None => Ok(cells),
+        }
+    }
 }
 
 /// The full signature of `signed`; a cropped one is an error ending with
@@ -303,12 +524,8 @@ fn full_table(signed: &[u8], what_instead: &str) -> Result<FullTable> {
 /// cells it kept: finds where the crop lies in the original by comparing
 /// coefficients, and writes the cropped record. No key is needed.
 pub fn attach(signed_original: &[u8], cropped: &[u8], threads: usize) -> Result<Vec<u8>> {
-    let FullTable {
-        common,
-        cells_x,
-        header_sig,
-        cell_sigs,
-    } = full_table(signed_original, "attach needs the signed original")?;
+    let table = full_table(signed_original, "attach needs the signed original")?;
+    let common = table.common.clone();
     let orig = decode(signed_original)?;
     let crop = decode(cropped)?;
     let g = common.g as u32;
@@ -366,8 +583,7 @@ pub fn attach(signed_original: &[u8], cropped: &[u8], threads: usize) -> Result<
         x1: ox + cg.cells_x,
         y1: oy + cg.cells_y,
     };
-    let cells_sig = super::aggregate_rect(&cell_sigs, cells_x, rect)?;
-    let aggregate = BlsSignature::aggregate([&header_sig, &cells_sig])?;
+    let aggregate = table.aggregate(rect)?;
     let out = Record::Cropped {
         common,
         origin: (ox, oy),
@@ -385,17 +601,12 @@ pub fn attach(signed_original: &[u8], cropped: &[u8], threads: usize) -> Result<
 /// losslessly (see [`crate::jpeg::crop`]); the crop's aggregate costs
 /// four entries of the signature table, whatever its size.
 pub fn crop_jpeg(signed: &[u8], (x, y, w, h): (u32, u32, u32, u32)) -> Result<Vec<u8>> {
-    let FullTable {
-        common,
-        cells_x,
-        header_sig,
-        cell_sigs,
-    } = full_table(
+    let table = full_table(
         signed,
         "crop the signed original instead (or crop with another tool and attach to the original)",
     )?;
     let coefs = decode(signed)?;
-    let grid = CellGrid::new(&coefs.frame, common.g as u32)?;
+    let grid = CellGrid::new(&coefs.frame, table.common.g as u32)?;
     let (cw, ch) = (grid.cell_w(), grid.cell_h());
     let (iw, ih) = (coefs.frame.width, coefs.frame.height);
     let edge_ok = |start: u32, len: u32, cell: u32, size: u32| {
@@ -435,10 +646,9 @@ pub fn crop_jpeg(signed: &[u8], (x, y, w, h): (u32, u32, u32, u32)) -> Result<Ve
         x1: (x + w).div_ceil(cw),
         y1: (y + h).div_ceil(ch),
     };
-    let cells_sig = super::aggregate_rect(&cell_sigs, cells_x, rect)?;
-    let aggregate = BlsSignature::aggregate([&header_sig, &cells_sig])?;
+    let aggregate = table.aggregate(rect)?;
     let out = Record::Cropped {
-        common,
+        common: table.common,
         origin: (rect.x0, rect.y0),
         cells: (rect.x1 - rect.x0, rect.y1 - rect.y0),
         aggregate,

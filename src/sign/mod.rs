@@ -22,7 +22,10 @@ use crate::crypto::bls::{
 use crate::jpeg::coefficients::Coefficients;
 use crate::{Error, Result};
 pub use cells::{cell_content, cell_message, CellGrid};
-pub use file::{attach, crop_jpeg, read_record, sign_jpeg, verify_jpeg, SignOptions, Verified};
+pub use file::{
+    attach, crop_jpeg, read_record, sign_jpeg, sign_jpeg_paper, verify_jpeg, KeyRef,
+    LongTermSigner, SignOptions, Verified,
+};
 
 /// Run `f(i)` for `i` in `0..n` on `threads` threads of our own (0 or 1 =
 /// the calling thread only), results in index order. No pool outlives the
