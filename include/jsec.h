@@ -82,6 +82,35 @@
 #define JSEC_FSPE_SEED_LEN 32
 
 /**
+ * Profile chosen by the key (`jsec_sign_options_set_profile`): compact for
+ * a BLS key, paper for an ECDSA / RSA key or an external signer.
+ */
+#define JSEC_SIGN_PROFILE_AUTO 0
+
+/**
+ * Profile paper: an ephemeral BLS key per image certified by a long-term
+ * ECDSA P-256 or RSA-PSS signature (record profile byte 1).
+ */
+#define JSEC_SIGN_PROFILE_PAPER 1
+
+/**
+ * Profile compact: a long-term BLS key (record profile byte 2).
+ */
+#define JSEC_SIGN_PROFILE_COMPACT 2
+
+/**
+ * Room the external signer callback gets for its signature (bytes): enough
+ * for RSA-4096 and for a DER-encoded ECDSA signature.
+ */
+#define JSEC_SIGN_CALLBACK_CAPACITY 1024
+
+/**
+ * Size of `jsec_sign_verification.certificate_subject`, terminating NUL
+ * included.
+ */
+#define JSEC_SIGN_SUBJECT_LEN 256
+
+/**
  * Length of a signing key's bytes (`jsec_sign_key_new_from_bytes`,
  * `jsec_sign_key_to_bytes`): 32.
  */
@@ -221,6 +250,12 @@ typedef enum jsec_status {
      * unspecified but memory-safe state and should be freed.
      */
     JSEC_ERR_PANIC = 10,
+    /**
+     * An application callback (an external signer for
+     * `jsec_sign_key_new_external`) returned failure; the message names the
+     * callback and the value it returned.
+     */
+    JSEC_ERR_CALLBACK = 11,
 } jsec_status;
 
 /**
@@ -296,22 +331,26 @@ typedef struct jsec_fspe_stream jsec_fspe_stream;
 typedef struct jsec_key jsec_key;
 
 /**
- * A BLS12-381 signing key (croppable signatures). Opaque, immutable: a
- * `const jsec_sign_key *` may be used from any number of threads at once.
- * The secret is wiped from memory when the last reference is released with
- * `jsec_sign_key_free`.
+ * A signing key (croppable signatures): a long-term BLS12-381 key (profile
+ * compact), a long-term ECDSA P-256 or RSA key (profile paper), or an
+ * external signer reached through a callback (profile paper). Opaque,
+ * immutable: a `const jsec_sign_key *` may be used from any number of
+ * threads at once. A secret held by jsec is wiped from memory when the last
+ * reference is released with `jsec_sign_key_free`.
  */
 typedef struct jsec_sign_key jsec_sign_key;
 
 /**
  * Signing options: a mutable builder (one thread at a time; it may move
- * between threads). Defaults: granularity 1, the calling thread only.
+ * between threads). Defaults: granularity 1, the calling thread only, the
+ * profile the key implies, no certificate.
  */
 typedef struct jsec_sign_options jsec_sign_options;
 
 /**
- * A BLS12-381 public key, to verify signatures. Opaque, immutable, shareable
- * between threads; freed with `jsec_verify_key_free`.
+ * A public key, to verify signatures: BLS12-381 (compact) or ECDSA P-256 /
+ * RSA (paper). Opaque, immutable, shareable between threads; freed with
+ * `jsec_verify_key_free`.
  */
 typedef struct jsec_verify_key jsec_verify_key;
 
@@ -435,6 +474,31 @@ typedef struct jsec_fspe_image_info {
 } jsec_fspe_image_info;
 
 /**
+ * The external signer callback of `jsec_sign_key_new_external`.
+ *
+ * jsec calls it once per image signed in profile paper, on the thread that
+ * called `jsec_sign_jpeg`, with the statement to sign (`message`,
+ * `message_len` bytes, valid for the call) and its SHA-256 (`digest`, 32
+ * bytes) for signers that take a pre-hashed input. It writes the signature
+ * into `signature` (`signature_capacity` = `JSEC_SIGN_CALLBACK_CAPACITY`
+ * bytes), stores its length in `*signature_len` and returns 0; any other
+ * return value is a failure, reported as `JSEC_ERR_CALLBACK`. ECDSA P-256:
+ * 64 bytes `r || s` (PKCS#11 `CKM_ECDSA` output) or DER `ECDSA-Sig-Value`;
+ * RSA: RSASSA-PSS with SHA-256, MGF1-SHA-256 and a 32-byte salt. jsec
+ * verifies the signature with the key's public key before using it. The
+ * callback must return normally (no `longjmp` or exception through jsec),
+ * and must be safe to call from several threads at once if the key is used
+ * from several threads.
+ */
+typedef int32_t (*jsec_sign_callback)(void *user_data,
+                                      const uint8_t *message,
+                                      size_t message_len,
+                                      const uint8_t *digest,
+                                      uint8_t *signature,
+                                      size_t signature_capacity,
+                                      size_t *signature_len);
+
+/**
  * What `jsec_sign_verify` found in a valid file. A caller struct: set
  * `struct_size = sizeof(jsec_sign_verification)` (docs/c-api.md).
  */
@@ -444,7 +508,8 @@ typedef struct jsec_sign_verification {
      */
     size_t struct_size;
     /**
-     * Profile of the signature (2 = compact).
+     * Profile of the signature: `JSEC_SIGN_PROFILE_PAPER` (1) or
+     * `JSEC_SIGN_PROFILE_COMPACT` (2).
      */
     uint32_t profile;
     /**
@@ -484,9 +549,28 @@ typedef struct jsec_sign_verification {
      */
     uint64_t cells;
     /**
-     * SHA-256 of the signer's compressed public key.
+     * The signer's key id: SHA-256 of its compressed BLS public key
+     * (compact) or of its SubjectPublicKeyInfo DER (paper).
      */
     uint8_t key_id[32];
+    /**
+     * True when the signer embedded an X.509 certificate (paper profile);
+     * its key is the one that verified. Get it with
+     * `jsec_sign_certificate` to validate its chain.
+     */
+    bool has_certificate;
+    /**
+     * Length in bytes of the certificate's full subject (0 without a
+     * certificate). When it is `JSEC_SIGN_SUBJECT_LEN` or more,
+     * `certificate_subject` holds only its beginning.
+     */
+    uint32_t certificate_subject_len;
+    /**
+     * The certificate's subject (RFC 4514, `CN=...`), NUL-terminated, cut
+     * at a UTF-8 character boundary when longer than 255 bytes; empty
+     * without a certificate.
+     */
+    char certificate_subject[JSEC_SIGN_SUBJECT_LEN];
 } jsec_sign_verification;
 
 #ifdef __cplusplus
@@ -1251,7 +1335,8 @@ enum jsec_status jsec_fspe_stream_seed(const struct jsec_fspe_stream *stream,
 JSEC_API void jsec_fspe_stream_free(struct jsec_fspe_stream *stream);
 
 /**
- * Make a fresh random signing key (from the operating system's generator).
+ * Make a fresh random BLS signing key (profile compact; from the operating
+ * system's generator).
  *
  * On success `*out` receives a key the caller frees with
  * `jsec_sign_key_free`; on failure `*out` is not written. NULL `out` is
@@ -1281,10 +1366,11 @@ enum jsec_status jsec_sign_key_new_from_bytes(const uint8_t *bytes,
                                               const struct jsec_sign_key **out);
 
 /**
- * Write the signing key's 32 bytes into `buf` (`len` must be at least
+ * Write a BLS signing key's 32 bytes into `buf` (`len` must be at least
  * `JSEC_SIGN_KEY_LEN`, else `JSEC_ERR_BUFFER_TOO_SMALL` and nothing is
- * written). The bytes are the secret: wipe them after use. NULL `key` or
- * `buf` is `JSEC_ERR_INVALID_ARGUMENT`. Thread-safe.
+ * written). The bytes are the secret: wipe them after use. Another kind of
+ * key, NULL `key` or NULL `buf` is `JSEC_ERR_INVALID_ARGUMENT`.
+ * Thread-safe.
  *
  * # Safety
  *
@@ -1320,7 +1406,68 @@ enum jsec_status jsec_sign_key_public(const struct jsec_sign_key *key,
 JSEC_API void jsec_sign_key_free(const struct jsec_sign_key *key);
 
 /**
- * Make a public key from its 96-byte compressed encoding. Another length,
+ * Make a long-term signing key (profile paper) from an ECDSA P-256 or RSA
+ * (2048 to 4096 bits) private key in PKCS#8, PEM (`-----BEGIN PRIVATE
+ * KEY-----`) or DER, an EC P-256 key in SEC 1 or an RSA key in PKCS#1
+ * (PEM or DER), as OpenSSL writes them (unencrypted). Anything else is `JSEC_ERR_BAD_KEY`. The bytes
+ * are copied; the caller keeps (and should wipe) them. On success `*out`
+ * receives a key freed with `jsec_sign_key_free`. NULL `data` or `out` is
+ * `JSEC_ERR_INVALID_ARGUMENT`. Thread-safe.
+ *
+ * # Safety
+ *
+ * `data` is NULL or readable for `len` bytes; `out` is NULL or writable.
+ */
+JSEC_API
+enum jsec_status jsec_sign_key_new_from_pkcs8(const uint8_t *data,
+                                              size_t len,
+                                              const struct jsec_sign_key **out);
+
+/**
+ * Make a signing key (profile paper) whose long-term signature comes from
+ * the application: an HSM, a smart card, a key management service. `spki`
+ * (`spki_len` bytes) is the signer's public key, as a SubjectPublicKeyInfo
+ * (PEM or DER) or an X.509 certificate (PEM or DER), ECDSA P-256 or RSA of
+ * 2048 to 4096 bits (`JSEC_ERR_BAD_KEY` otherwise); it fixes the algorithm.
+ * `callback` (see `jsec_sign_callback`) is called with `user_data` once
+ * per signed image; jsec never dereferences `user_data`, which must stay
+ * valid until the key is freed. On success `*out` receives a key freed with
+ * `jsec_sign_key_free`. NULL `spki`, `callback` or `out` is
+ * `JSEC_ERR_INVALID_ARGUMENT`. Thread-safe.
+ *
+ * # Safety
+ *
+ * `spki` is NULL or readable for `spki_len` bytes; `out` is NULL or
+ * writable; `callback` and `user_data` meet `jsec_sign_callback`'s
+ * contract for as long as the key lives.
+ */
+JSEC_API
+enum jsec_status jsec_sign_key_new_external(const uint8_t *spki,
+                                            size_t spki_len,
+                                            jsec_sign_callback callback,
+                                            void *user_data,
+                                            const struct jsec_sign_key **out);
+
+/**
+ * Make a public key (profile paper) from an ECDSA P-256 or RSA (2048 to
+ * 4096 bits) SubjectPublicKeyInfo in PEM (`-----BEGIN PUBLIC KEY-----`) or
+ * DER, or from an X.509 certificate (PEM or DER), whose key is taken (the
+ * certificate itself is not validated). Anything else is
+ * `JSEC_ERR_BAD_KEY`. On success `*out` receives a key freed with
+ * `jsec_verify_key_free`. NULL `data` or `out` is
+ * `JSEC_ERR_INVALID_ARGUMENT`. Thread-safe.
+ *
+ * # Safety
+ *
+ * `data` is NULL or readable for `len` bytes; `out` is NULL or writable.
+ */
+JSEC_API
+enum jsec_status jsec_verify_key_new_from_spki(const uint8_t *data,
+                                               size_t len,
+                                               const struct jsec_verify_key **out);
+
+/**
+ * Make a BLS public key from its 96-byte compressed encoding. Another length,
  * a point not on the curve or not in G2, or the point at infinity is
  * `JSEC_ERR_BAD_KEY`. On success `*out` receives a key freed with
  * `jsec_verify_key_free`. NULL `bytes` or `out` is
@@ -1336,10 +1483,10 @@ enum jsec_status jsec_verify_key_new_from_bytes(const uint8_t *bytes,
                                                 const struct jsec_verify_key **out);
 
 /**
- * Write the public key's 96-byte compressed encoding into `buf` (`len` at
- * least `JSEC_VERIFY_KEY_LEN`, else `JSEC_ERR_BUFFER_TOO_SMALL` and nothing
- * is written). NULL `key` or `buf` is `JSEC_ERR_INVALID_ARGUMENT`.
- * Thread-safe.
+ * Write a BLS public key's 96-byte compressed encoding into `buf` (`len`
+ * at least `JSEC_VERIFY_KEY_LEN`, else `JSEC_ERR_BUFFER_TOO_SMALL` and
+ * nothing is written). Another kind of key, NULL `key` or NULL `buf` is
+ * `JSEC_ERR_INVALID_ARGUMENT`. Thread-safe.
  *
  * # Safety
  *
@@ -1403,6 +1550,40 @@ enum jsec_status jsec_sign_options_set_threads(struct jsec_sign_options *options
                                                uint32_t threads);
 
 /**
+ * Choose the profile: `JSEC_SIGN_PROFILE_AUTO` (0, the default: what the
+ * key implies), `JSEC_SIGN_PROFILE_PAPER` (1) or
+ * `JSEC_SIGN_PROFILE_COMPACT` (2). A profile the key cannot sign is
+ * reported by `jsec_sign_jpeg`. Other values, or NULL `options`, are
+ * `JSEC_ERR_INVALID_ARGUMENT` and nothing changes.
+ *
+ * # Safety
+ *
+ * `options` is NULL or a live `jsec_sign_options` used by no other thread.
+ */
+JSEC_API
+enum jsec_status jsec_sign_options_set_profile(struct jsec_sign_options *options,
+                                               uint32_t profile);
+
+/**
+ * Embed the signer's X.509 certificate (`len` bytes, DER or PEM) in paper
+ * signatures; it must hold the signing key's public key (checked by
+ * `jsec_sign_jpeg`). The bytes are copied. NULL `certificate` with `len`
+ * 0 removes it. A certificate that does not parse is `JSEC_ERR_MALFORMED`,
+ * one over 1 MiB or with a key that is neither EC P-256 nor RSA is
+ * `JSEC_ERR_BAD_KEY` or `JSEC_ERR_MALFORMED`; then nothing changes. NULL
+ * `options` is `JSEC_ERR_INVALID_ARGUMENT`.
+ *
+ * # Safety
+ *
+ * `options` is NULL or a live `jsec_sign_options` used by no other thread;
+ * `certificate` is NULL or readable for `len` bytes.
+ */
+JSEC_API
+enum jsec_status jsec_sign_options_set_certificate(struct jsec_sign_options *options,
+                                                   const uint8_t *certificate,
+                                                   size_t len);
+
+/**
  * Release a signing-options builder (NULL is a no-op).
  *
  * # Safety
@@ -1413,14 +1594,20 @@ JSEC_API void jsec_sign_options_free(struct jsec_sign_options *options);
 
 /**
  * Sign the JPEG in `jpeg` (`len` bytes, baseline or extended-sequential
- * Huffman): every cell of the image and a header are signed with `key`,
- * and the full signature is stored in COM segments after SOI and the
- * leading APPn segments (an existing jsec signature is replaced; nothing
- * else changes). `options` may be NULL for the defaults.
+ * Huffman): every cell of the image and a header are signed, and the full
+ * signature is stored in COM segments after SOI and the leading APPn
+ * segments (an existing jsec signature is replaced; nothing else changes).
+ * With a BLS key the profile is compact; with an ECDSA / RSA key or an
+ * external signer it is paper (a fresh ephemeral BLS key signs the cells,
+ * the long-term key signs the header, and the certificate set in `options`
+ * is embedded). `options` may be NULL for the defaults.
  *
  * On success `*out` receives the signed file in a buffer the caller frees
  * with `jsec_buffer_free`; on failure `*out` is not written (errors:
- * `JSEC_ERR_MALFORMED`, `JSEC_ERR_UNSUPPORTED` with a message naming what).
+ * `JSEC_ERR_MALFORMED`, `JSEC_ERR_UNSUPPORTED` with a message naming what;
+ * `JSEC_ERR_INVALID_ARGUMENT` for a profile the key cannot sign or a
+ * certificate for another key; `JSEC_ERR_CALLBACK` when the external
+ * signer fails; `JSEC_ERR_BAD_KEY` when its signature does not verify).
  * NULL `key`, `jpeg` or `out` is `JSEC_ERR_INVALID_ARGUMENT`. Thread-safe.
  *
  * # Safety
@@ -1489,7 +1676,8 @@ enum jsec_status jsec_sign_crop(const uint8_t *jpeg,
                                 struct jsec_buffer **out);
 
 /**
- * Verify the signature in `jpeg` against `key`. Returns `JSEC_OK` and fills
+ * Verify the signature in `jpeg` against `key` (a BLS key for compact
+ * signatures, the signer's ECDSA / RSA key or certificate for paper ones). Returns `JSEC_OK` and fills
  * `*result` (a caller struct, `struct_size` set) when valid;
  * `JSEC_ERR_VERIFICATION_FAILED` when the signature is absent or invalid,
  * with the reason in `jsec_last_error()` (another key; cropped without an
@@ -1511,6 +1699,25 @@ enum jsec_status jsec_sign_verify(const struct jsec_verify_key *key,
                                   const uint8_t *jpeg,
                                   size_t len,
                                   struct jsec_sign_verification *result);
+
+/**
+ * The X.509 certificate (DER) embedded in a paper-profile signature of
+ * `jpeg`, so that the application can validate it (chain, dates, usage)
+ * with its own PKI library. The file is not verified here: call
+ * `jsec_sign_verify` with the certificate's key. On success `*out`
+ * receives a buffer freed with `jsec_buffer_free`, or NULL when the
+ * signature carries no certificate. A file without a jsec signature is
+ * `JSEC_ERR_VERIFICATION_FAILED`; a damaged one `JSEC_ERR_MALFORMED`.
+ * NULL `jpeg` or `out` is `JSEC_ERR_INVALID_ARGUMENT`. Thread-safe.
+ *
+ * # Safety
+ *
+ * `jpeg` is NULL or readable for `len` bytes; `out` is NULL or writable.
+ */
+JSEC_API
+enum jsec_status jsec_sign_certificate(const uint8_t *jpeg,
+                                       size_t len,
+                                       struct jsec_buffer **out);
 
 /**
  * The bytes of a buffer: `*data` receives a pointer to them (valid until

@@ -24,6 +24,9 @@ pub enum ErrorKind {
     InvalidState,
     /// An internal invariant broke; this is a bug in jsec.
     Internal,
+    /// An application callback (an external signer, for instance) reported
+    /// failure.
+    Callback,
 }
 
 /// An error with a kind, a human-readable message and, where known, the byte

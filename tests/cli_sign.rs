@@ -1,5 +1,6 @@
 //! Integration tests of the signature commands of the `jsec` binary:
-//! keygen --type bls, sign, verify (exit 0 / 1 / 2), attach after
+//! keygen --type bls / ecdsa-p256 / rsa3072, sign (both profiles, with a
+//! certificate), verify (exit 0 / 1 / 2), crop, attach after
 //! `jpegtran -crop`.
 #![cfg(feature = "cli")]
 
@@ -78,7 +79,7 @@ fn keygen_sign_verify_attach() {
         p(&d.join("x")),
     ]);
     assert_eq!(code(&o), 2);
-    assert!(err(&o).contains("only for --type bls"), "{}", err(&o));
+    assert!(err(&o).contains("only for signing keys"), "{}", err(&o));
 
     let img = common::generate(96, 64, common::Layout::S420, 85, 0, 3);
     let (input, signed) = (d.join("in.jpg"), d.join("signed.jpg"));
@@ -130,11 +131,7 @@ fn keygen_sign_verify_attach() {
     assert_eq!(code(&run(&["keygen", "-o", p(&aes)])), 0);
     let o = run(&["sign", "-k", p(&aes), p(&input), p(&d.join("x.jpg"))]);
     assert_eq!(code(&o), 2);
-    assert!(
-        err(&o).contains("not a jsec-bls12381-secret-key file"),
-        "{}",
-        err(&o)
-    );
+    assert!(err(&o).contains("not a signing key"), "{}", err(&o));
     // A truncated file: exit 2 (bad input), no output written.
     let trunc = d.join("trunc.jpg");
     fs::write(&trunc, &fs::read(&signed).unwrap()[..200]).unwrap();
@@ -213,4 +210,209 @@ fn keygen_sign_verify_attach() {
     assert_eq!(code(&o), 2);
     assert!(err(&o).contains("not a crop"), "{}", err(&o));
     assert!(!d.join("no.jpg").exists());
+}
+
+fn have_openssl() -> bool {
+    Command::new("openssl").arg("version").output().is_ok()
+}
+
+#[test]
+fn paper_profile_with_ecdsa_rsa_and_a_certificate() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let img = common::generate(80, 48, common::Layout::S422, 85, 0, 9);
+    let input = d.join("in.jpg");
+    fs::write(&input, &img).unwrap();
+    for (ty, header) in [
+        ("ecdsa-p256", "MFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAE"),
+        ("rsa3072", "MIIBojANBgkqhkiG9w0BAQEFAAOCAY8A"),
+    ] {
+        let (sk, pk) = (d.join(format!("{ty}.pem")), d.join(format!("{ty}.pub")));
+        let o = run(&["keygen", "--type", ty, "-o", p(&sk), "--public-out", p(&pk)]);
+        assert_eq!(code(&o), 0, "{}", err(&o));
+        assert!(fs::read_to_string(&sk)
+            .unwrap()
+            .starts_with("-----BEGIN PRIVATE KEY-----\n"));
+        let public = fs::read_to_string(&pk).unwrap();
+        assert!(public.starts_with("-----BEGIN PUBLIC KEY-----\n"));
+        // The DER prefix of the SubjectPublicKeyInfo names the algorithm.
+        assert!(public.contains(header), "{ty}: {public}");
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            assert_eq!(
+                fs::metadata(&sk).unwrap().permissions().mode() & 0o777,
+                0o600
+            );
+        }
+        let signed = d.join(format!("{ty}-signed.jpg"));
+        let o = run(&["sign", "-k", p(&sk), "-g", "1", p(&input), p(&signed)]);
+        assert_eq!(code(&o), 0, "{}", err(&o));
+        let o = run(&["verify", "-p", p(&pk), "--json", p(&signed)]);
+        assert_eq!(code(&o), 0, "{}", err(&o));
+        assert!(out(&o).contains("\"profile\": \"paper\""), "{}", out(&o));
+        assert!(
+            out(&o).contains("\"certificate_subject\": null"),
+            "{}",
+            out(&o)
+        );
+        // A crop verifies with the same key.
+        let crop = d.join(format!("{ty}-crop.jpg"));
+        let o = run(&["crop", "--rect", "16,8,48,32", p(&signed), p(&crop)]);
+        assert_eq!(code(&o), 0, "{}", err(&o));
+        let o = run(&["verify", "-p", p(&pk), p(&crop)]);
+        assert_eq!(code(&o), 0, "{}", err(&o));
+        assert!(out(&o).contains("48x32 at (16, 8)"), "{}", out(&o));
+        // --profile compact with this key, a BLS key for a paper file: errors.
+        let o = run(&[
+            "sign",
+            "-k",
+            p(&sk),
+            "--profile",
+            "compact",
+            p(&input),
+            p(&d.join("x.jpg")),
+        ]);
+        assert_eq!(code(&o), 2);
+        assert!(err(&o).contains("needs a BLS key"), "{}", err(&o));
+        assert!(!d.join("x.jpg").exists());
+    }
+    // Keys cross-checked: an RSA file does not verify with the ECDSA key.
+    let o = run(&[
+        "verify",
+        "-p",
+        p(&d.join("ecdsa-p256.pub")),
+        p(&d.join("rsa3072-signed.jpg")),
+    ]);
+    assert_eq!(code(&o), 1);
+    assert!(err(&o).contains("another key"), "{}", err(&o));
+    let (bls, blspub) = (d.join("b.key"), d.join("b.pub"));
+    assert_eq!(
+        code(&run(&[
+            "keygen",
+            "--type",
+            "bls",
+            "-o",
+            p(&bls),
+            "--public-out",
+            p(&blspub)
+        ])),
+        0
+    );
+    let o = run(&["verify", "-p", p(&blspub), p(&d.join("rsa3072-signed.jpg"))]);
+    assert_eq!(code(&o), 1);
+    assert!(err(&o).contains("paper-profile signature"), "{}", err(&o));
+    let o = run(&[
+        "sign",
+        "-k",
+        p(&bls),
+        "--profile",
+        "paper",
+        p(&input),
+        p(&d.join("x.jpg")),
+    ]);
+    assert_eq!(code(&o), 2);
+    assert!(err(&o).contains("paper needs a long-term"), "{}", err(&o));
+    // Not a key at all.
+    let o = run(&["sign", "-k", p(&input), p(&input), p(&d.join("x.jpg"))]);
+    assert_eq!(code(&o), 2);
+    assert!(err(&o).contains("bad key"), "{}", err(&o));
+
+    if !have_openssl() {
+        eprintln!("openssl not found: certificate part skipped");
+        return;
+    }
+    let sk = d.join("ecdsa-p256.pem");
+    let cert = d.join("cert.der");
+    let st = Command::new("openssl")
+        .args([
+            "req",
+            "-new",
+            "-x509",
+            "-key",
+            p(&sk),
+            "-subj",
+            "/CN=CLI Camera/O=jsec tests",
+            "-days",
+            "1",
+            "-outform",
+            "DER",
+            "-out",
+            p(&cert),
+        ])
+        .status()
+        .unwrap();
+    assert!(st.success());
+    let signed = d.join("cert-signed.jpg");
+    let o = run(&[
+        "sign",
+        "-k",
+        p(&sk),
+        "--cert",
+        p(&cert),
+        p(&input),
+        p(&signed),
+    ]);
+    assert_eq!(code(&o), 0, "{}", err(&o));
+    // The certificate itself is a verification key.
+    let o = run(&["verify", "-p", p(&cert), p(&signed)]);
+    assert_eq!(code(&o), 0, "{}", err(&o));
+    assert!(out(&o).contains("CN=CLI Camera"), "{}", out(&o));
+    // A certificate for another key is refused, naming the certificate file.
+    let o = run(&[
+        "sign",
+        "-k",
+        p(&d.join("rsa3072.pem")),
+        "--cert",
+        p(&cert),
+        p(&input),
+        p(&d.join("x.jpg")),
+    ]);
+    assert_eq!(code(&o), 2);
+    assert!(
+        err(&o).contains("cert.der") && err(&o).contains("another key"),
+        "{}",
+        err(&o)
+    );
+    // --cert with a BLS key is a usage error.
+    let o = run(&[
+        "sign",
+        "-k",
+        p(&bls),
+        "--cert",
+        p(&cert),
+        p(&input),
+        p(&d.join("x.jpg")),
+    ]);
+    assert_eq!(code(&o), 2);
+    assert!(
+        err(&o).contains("--cert is for the paper profile"),
+        "{}",
+        err(&o)
+    );
+    // A key made by OpenSSL signs too.
+    let osk = d.join("openssl.pem");
+    let st = Command::new("openssl")
+        .args([
+            "genpkey",
+            "-algorithm",
+            "EC",
+            "-pkeyopt",
+            "ec_paramgen_curve:P-256",
+            "-out",
+            p(&osk),
+        ])
+        .status()
+        .unwrap();
+    assert!(st.success());
+    let opk = d.join("openssl.pub");
+    let st = Command::new("openssl")
+        .args(["pkey", "-in", p(&osk), "-pubout", "-out", p(&opk)])
+        .status()
+        .unwrap();
+    assert!(st.success());
+    let o = run(&["sign", "-k", p(&osk), p(&input), p(&signed)]);
+    assert_eq!(code(&o), 0, "{}", err(&o));
+    let o = run(&["verify", "-p", p(&opk), p(&signed)]);
+    assert_eq!(code(&o), 0, "{}", err(&o));
 }

@@ -183,6 +183,7 @@ fn status_values_are_fixed() {
         (JSEC_ERR_INVALID_STATE, 8, "JSEC_ERR_INVALID_STATE"),
         (JSEC_ERR_INTERNAL, 9, "JSEC_ERR_INTERNAL"),
         (JSEC_ERR_PANIC, 10, "JSEC_ERR_PANIC"),
+        (JSEC_ERR_CALLBACK, 11, "JSEC_ERR_CALLBACK"),
     ];
     assert_eq!(expected.len(), jsec_status::ALL.len());
     for (status, value, name) in expected {
@@ -192,7 +193,7 @@ fn status_values_are_fixed() {
         let s = unsafe { CStr::from_ptr(jsec_status_str(value)) };
         assert_eq!(s.to_str(), Ok(name));
     }
-    for bad in [-1, 11, 9999, c_int::MIN, c_int::MAX] {
+    for bad in [-1, 12, 9999, c_int::MIN, c_int::MAX] {
         // SAFETY: as above.
         let s = unsafe { CStr::from_ptr(jsec_status_str(bad)) };
         assert_eq!(s.to_str(), Ok("JSEC_ERR_UNKNOWN"));
@@ -211,6 +212,7 @@ fn error_kinds_map_one_to_one() {
         (ErrorKind::VerificationFailed, JSEC_ERR_VERIFICATION_FAILED),
         (ErrorKind::InvalidState, JSEC_ERR_INVALID_STATE),
         (ErrorKind::Internal, JSEC_ERR_INTERNAL),
+        (ErrorKind::Callback, JSEC_ERR_CALLBACK),
     ];
     for (kind, status) in kinds {
         assert_eq!(jsec_status::from(kind), status);
@@ -1671,5 +1673,5 @@ fn caller_structs_list_every_field() {
     }
     check::<jsec_fspe_image_info>(16);
     check::<jsec_fspe_bit_stats>(5);
-    check::<jsec::ffi::sign::jsec_sign_verification>(11);
+    check::<jsec::ffi::sign::jsec_sign_verification>(14);
 }

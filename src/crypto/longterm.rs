@@ -111,27 +111,35 @@ impl LongTermSecret {
     }
 
     /// Parse a PKCS#8 key (PEM `PRIVATE KEY` or DER) holding an EC P-256 or
-    /// RSA key, or an RSA key in PKCS#1 (PEM `RSA PRIVATE KEY` or DER).
+    /// RSA key, an EC P-256 key in SEC 1 (PEM `EC PRIVATE KEY` or DER, what
+    /// `openssl ecparam -genkey` writes), or an RSA key in PKCS#1 (PEM `RSA
+    /// PRIVATE KEY` or DER).
     pub fn from_encoded(data: &[u8]) -> Result<LongTermSecret> {
         let text = std::str::from_utf8(data).ok().map(str::trim_start);
         if let Some(t) = text.filter(|t| t.starts_with("-----BEGIN")) {
             if let Ok(k) = p256::ecdsa::SigningKey::from_pkcs8_pem(t) {
                 return Ok(LongTermSecret::Ecdsa(k));
             }
+            if let Ok(k) = p256::SecretKey::from_sec1_pem(t) {
+                return Ok(LongTermSecret::Ecdsa(k.into()));
+            }
             let k = rsa::RsaPrivateKey::from_pkcs8_pem(t)
                 .or_else(|_| rsa::RsaPrivateKey::from_pkcs1_pem(t))
                 .map_err(|_| {
-                    bad_key("not a PKCS#8 EC P-256 or RSA private key, nor a PKCS#1 RSA key (PEM)")
+                    bad_key("not a PKCS#8 EC P-256 or RSA private key, nor a SEC 1 EC P-256 or PKCS#1 RSA key (PEM)")
                 })?;
             return Self::rsa_checked(k);
         }
         if let Ok(k) = p256::ecdsa::SigningKey::from_pkcs8_der(data) {
             return Ok(LongTermSecret::Ecdsa(k));
         }
+        if let Ok(k) = p256::SecretKey::from_sec1_der(data) {
+            return Ok(LongTermSecret::Ecdsa(k.into()));
+        }
         let k = rsa::RsaPrivateKey::from_pkcs8_der(data)
             .or_else(|_| rsa::RsaPrivateKey::from_pkcs1_der(data))
             .map_err(|_| {
-                bad_key("not a PKCS#8 EC P-256 or RSA private key, nor a PKCS#1 RSA key (DER)")
+                bad_key("not a PKCS#8 EC P-256 or RSA private key, nor a SEC 1 EC P-256 or PKCS#1 RSA key (DER)")
             })?;
         Self::rsa_checked(k)
     }

@@ -54,11 +54,15 @@ pub enum jsec_status {
     /// did not unwind into the caller; objects passed to the call are in an
     /// unspecified but memory-safe state and should be freed.
     JSEC_ERR_PANIC = 10,
+    /// An application callback (an external signer for
+    /// `jsec_sign_key_new_external`) returned failure; the message names the
+    /// callback and the value it returned.
+    JSEC_ERR_CALLBACK = 11,
 }
 
 impl jsec_status {
     /// Every status, in numeric order (for tests and `jsec_status_str`).
-    pub const ALL: [jsec_status; 11] = [
+    pub const ALL: [jsec_status; 12] = [
         jsec_status::JSEC_OK,
         jsec_status::JSEC_ERR_INVALID_ARGUMENT,
         jsec_status::JSEC_ERR_MALFORMED,
@@ -70,6 +74,7 @@ impl jsec_status {
         jsec_status::JSEC_ERR_INVALID_STATE,
         jsec_status::JSEC_ERR_INTERNAL,
         jsec_status::JSEC_ERR_PANIC,
+        jsec_status::JSEC_ERR_CALLBACK,
     ];
 
     /// The status with numeric value `code`, if there is one.
@@ -94,6 +99,7 @@ impl jsec_status {
             jsec_status::JSEC_ERR_INVALID_STATE => "JSEC_ERR_INVALID_STATE\0",
             jsec_status::JSEC_ERR_INTERNAL => "JSEC_ERR_INTERNAL\0",
             jsec_status::JSEC_ERR_PANIC => "JSEC_ERR_PANIC\0",
+            jsec_status::JSEC_ERR_CALLBACK => "JSEC_ERR_CALLBACK\0",
         }
     }
 }
@@ -110,6 +116,7 @@ impl From<ErrorKind> for jsec_status {
             ErrorKind::VerificationFailed => jsec_status::JSEC_ERR_VERIFICATION_FAILED,
             ErrorKind::InvalidState => jsec_status::JSEC_ERR_INVALID_STATE,
             ErrorKind::Internal => jsec_status::JSEC_ERR_INTERNAL,
+            ErrorKind::Callback => jsec_status::JSEC_ERR_CALLBACK,
         }
     }
 }

@@ -277,7 +277,7 @@ impl Record {
                 let (cells_x, cells_y) = (u32_rest(0), u32_rest(4));
                 let n = cells_x as u64 * cells_y as u64;
                 let sigs = &rest[8 + header_len..];
-                if n == 0 || sigs.len() as u64 != n * SIGNATURE_LEN as u64 {
+                if n == 0 || n.checked_mul(SIGNATURE_LEN as u64) != Some(sigs.len() as u64) {
                     return Err(bad(format!(
                         "{cells_x}x{cells_y} cells but {} bytes of cell signatures",
                         sigs.len()

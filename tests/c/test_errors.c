@@ -25,6 +25,7 @@ static const struct {
     {JSEC_ERR_INVALID_STATE, "JSEC_ERR_INVALID_STATE"},
     {JSEC_ERR_INTERNAL, "JSEC_ERR_INTERNAL"},
     {JSEC_ERR_PANIC, "JSEC_ERR_PANIC"},
+    {JSEC_ERR_CALLBACK, "JSEC_ERR_CALLBACK"},
 };
 
 /* The codes are ABI: their values never change. */
@@ -40,6 +41,7 @@ static void check_values(void) {
     CHECK_EQ_LL(JSEC_ERR_INVALID_STATE, 8);
     CHECK_EQ_LL(JSEC_ERR_INTERNAL, 9);
     CHECK_EQ_LL(JSEC_ERR_PANIC, 10);
+    CHECK_EQ_LL(JSEC_ERR_CALLBACK, 11);
 }
 
 static void check_status_str(void) {
@@ -52,7 +54,7 @@ static void check_status_str(void) {
         CHECK(jsec_status_str(NAMES[i].code) == s); /* static strings */
     }
     CHECK(strcmp(jsec_status_str(-1), "JSEC_ERR_UNKNOWN") == 0);
-    CHECK(strcmp(jsec_status_str(11), "JSEC_ERR_UNKNOWN") == 0);
+    CHECK(strcmp(jsec_status_str(12), "JSEC_ERR_UNKNOWN") == 0);
     CHECK(strcmp(jsec_status_str(1 << 30), "JSEC_ERR_UNKNOWN") == 0);
 }
 

@@ -92,8 +92,17 @@ pub enum KeyType {
     Aes256,
     /// 16-byte key, 32 hex digits.
     Aes128,
-    /// BLS12-381 signing key (for `sign`); --public-out writes the public key.
+    /// BLS12-381 signing key (for `sign`, profile compact); --public-out
+    /// writes the public key.
     Bls,
+    /// ECDSA P-256 long-term signing key (profile paper), PKCS#8 PEM;
+    /// --public-out writes the public key (PEM).
+    #[value(name = "ecdsa-p256")]
+    EcdsaP256,
+    /// RSA 3072-bit long-term signing key (profile paper, RSA-PSS), PKCS#8
+    /// PEM; --public-out writes the public key (PEM).
+    #[value(name = "rsa3072")]
+    Rsa3072,
 }
 
 impl KeyType {
@@ -102,7 +111,7 @@ impl KeyType {
         match self {
             KeyType::Aes256 => Some(32),
             KeyType::Aes128 => Some(16),
-            KeyType::Bls => None,
+            KeyType::Bls | KeyType::EcdsaP256 | KeyType::Rsa3072 => None,
         }
     }
 }
@@ -227,7 +236,7 @@ pub struct KeygenArgs {
     /// Key file to create.
     #[arg(short = 'o', long = "output", value_name = "FILE")]
     pub output: PathBuf,
-    /// With --type bls: also write the public key to this file.
+    /// With a signing key type: also write the public key to this file.
     #[arg(long, value_name = "FILE")]
     pub public_out: Option<PathBuf>,
     /// Replace an existing file.
@@ -235,12 +244,31 @@ pub struct KeygenArgs {
     pub force: bool,
 }
 
+/// Signature profile (`--profile`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ProfileArg {
+    /// Perazzo et al.: an ephemeral BLS key per image, certified by a
+    /// long-term ECDSA P-256 or RSA key (and optionally its certificate).
+    Paper,
+    /// jsec's: a long-term BLS key; a crop carries one 48-byte signature.
+    Compact,
+}
+
 /// `jsec sign`.
 #[derive(Debug, Clone, Args)]
 pub struct SignArgs {
-    /// BLS secret key file (`jsec keygen --type bls`).
+    /// Secret key file: BLS (`jsec keygen --type bls`, profile compact) or
+    /// ECDSA P-256 / RSA in PKCS#8 (profile paper).
     #[arg(long, short = 'k', value_name = "FILE")]
     pub key: PathBuf,
+    /// Signature profile [default: compact for a BLS key, paper for an
+    /// ECDSA or RSA key].
+    #[arg(long, value_enum)]
+    pub profile: Option<ProfileArg>,
+    /// Profile paper: embed the signer's X.509 certificate (DER or PEM); it
+    /// must hold the key's public key.
+    #[arg(long, value_name = "CERT")]
+    pub cert: Option<PathBuf>,
     /// Cell side in iMCUs (16x16 pixels for 4:2:0): smaller cells allow
     /// finer crops and cost more signature bytes.
     #[arg(long, short = 'g', value_name = "G", default_value_t = 1,
@@ -260,7 +288,9 @@ pub struct SignArgs {
 /// `jsec verify`.
 #[derive(Debug, Clone, Args)]
 pub struct VerifyArgs {
-    /// The signer's BLS public key file.
+    /// The signer's public key: a BLS public key file (profile compact), or
+    /// an ECDSA P-256 / RSA public key (PEM or DER SubjectPublicKeyInfo) or
+    /// X.509 certificate (profile paper).
     #[arg(long, short = 'p', value_name = "FILE")]
     pub pubkey: PathBuf,
     /// Threads to verify with [default: number of cores].

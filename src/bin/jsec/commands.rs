@@ -6,10 +6,11 @@ use std::process::ExitCode;
 use jsec::crypto::Key;
 use jsec::fspe::{Cipher, Direction};
 
-use crate::args::{Cli, Command, CryptArgs, DecryptArgs, DeriveKeyArgs, KeygenArgs};
+use crate::args::{Cli, Command, CryptArgs, DecryptArgs, DeriveKeyArgs, KeyType, KeygenArgs};
 use crate::batch::{self, Job, Outcome};
 use crate::fsio::{self, Failure};
 use crate::{demo, info, signing};
+use jsec::crypto::longterm::LongTermSecret;
 
 /// Exit status for bad input or usage.
 pub const EXIT_FAILURE: u8 = 2;
@@ -82,21 +83,35 @@ fn crypt(a: &CryptArgs, dir: Direction, key_level: u8) -> Result<ExitCode, Failu
 
 fn keygen(a: &KeygenArgs) -> Result<ExitCode, Failure> {
     let Some(len) = a.key_type.len() else {
-        let sk =
-            jsec::crypto::bls::BlsSecretKey::generate().map_err(|e| Failure::at(&a.output, e))?;
         if let Some(p) = &a.public_out {
             if !a.force && p.exists() {
                 return Err(Failure::at(p, "file exists (use --force to replace it)"));
             }
         }
-        fsio::write_bls_secret(&a.output, &sk, a.force)?;
+        if a.key_type == KeyType::Bls {
+            let sk = jsec::crypto::bls::BlsSecretKey::generate()
+                .map_err(|e| Failure::at(&a.output, e))?;
+            fsio::write_bls_secret(&a.output, &sk, a.force)?;
+            if let Some(p) = &a.public_out {
+                fsio::write_bls_public(p, &sk.public_key(), a.force)?;
+            }
+            return Ok(ExitCode::SUCCESS);
+        }
+        let sk = if a.key_type == KeyType::Rsa3072 {
+            LongTermSecret::generate_rsa(3072).map_err(|e| Failure::at(&a.output, e))?
+        } else {
+            LongTermSecret::generate_ecdsa_p256()
+        };
+        fsio::write_long_term_secret(&a.output, &sk, a.force)?;
         if let Some(p) = &a.public_out {
-            fsio::write_bls_public(p, &sk.public_key(), a.force)?;
+            fsio::write_long_term_public(p, &sk.public_key(), a.force)?;
         }
         return Ok(ExitCode::SUCCESS);
     };
     if a.public_out.is_some() {
-        return Err(Failure::usage("--public-out is only for --type bls"));
+        return Err(Failure::usage(
+            "--public-out is only for signing keys (--type bls, ecdsa-p256, rsa3072)",
+        ));
     }
     let key = Key::generate(len).map_err(|e| Failure::at(&a.output, e))?;
     fsio::write_key_file(&a.output, &key, a.force)?;

@@ -8,6 +8,7 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use jsec::crypto::bls::{BlsPublicKey, BlsSecretKey};
+use jsec::crypto::longterm::{LongTermPublic, LongTermSecret};
 use jsec::crypto::Key;
 use zeroize::Zeroize;
 
@@ -320,6 +321,99 @@ fn read_tagged(path: &Path, tag: &str) -> Result<zeroize::Zeroizing<Vec<u8>>, Fa
             format!("bad key: not a {tag} file (make one with jsec keygen --type bls)"),
         )),
     }
+}
+
+/// Largest PEM / DER key or certificate file read.
+const MAX_PEM_FILE: u64 = 1 << 20;
+
+/// A signing key file: BLS (compact) or long-term ECDSA / RSA (paper).
+pub enum SignKey {
+    /// `jsec-bls12381-secret-key` file.
+    Bls(BlsSecretKey),
+    /// PKCS#8 (or PKCS#1 RSA) file.
+    LongTerm(LongTermSecret),
+}
+
+/// A verifying key file: BLS public key, or SPKI / certificate.
+pub enum VerifyKey {
+    /// `jsec-bls12381-public-key` file.
+    Bls(BlsPublicKey),
+    /// SubjectPublicKeyInfo or X.509 certificate, PEM or DER.
+    LongTerm(LongTermPublic),
+}
+
+fn read_small(path: &Path, limit: u64) -> Result<zeroize::Zeroizing<Vec<u8>>, Failure> {
+    let file = File::open(path).map_err(|e| Failure::at(path, io_message(&e)))?;
+    let mut raw = zeroize::Zeroizing::new(Vec::new());
+    file.take(limit + 1)
+        .read_to_end(&mut raw)
+        .map_err(|e| Failure::at(path, io_message(&e)))?;
+    if raw.len() as u64 > limit {
+        return Err(Failure::at(path, "not a key file (too large)"));
+    }
+    Ok(raw)
+}
+
+fn starts_with_word(raw: &[u8], word: &str) -> bool {
+    let start = raw
+        .iter()
+        .position(|b| !b.is_ascii_whitespace())
+        .unwrap_or(raw.len());
+    raw[start..].starts_with(word.as_bytes())
+}
+
+/// Read a signing key file of any kind `sign` takes.
+pub fn read_sign_key(path: &Path) -> Result<SignKey, Failure> {
+    let raw = read_small(path, MAX_PEM_FILE)?;
+    if starts_with_word(&raw, BLS_SECRET_TAG) || starts_with_word(&raw, BLS_PUBLIC_TAG) {
+        return read_bls_secret(path).map(SignKey::Bls);
+    }
+    LongTermSecret::from_encoded(&raw)
+        .map(SignKey::LongTerm)
+        .map_err(|e| {
+            let why = if e.kind() == jsec::ErrorKind::BadKey && e.message().starts_with("not ") {
+                "not a signing key: expected a jsec BLS secret key file, or an ECDSA P-256 / RSA private key in PKCS#8 or PKCS#1, PEM or DER (make one with jsec keygen --type bls|ecdsa-p256|rsa3072)".to_string()
+            } else {
+                e.message().to_string()
+            };
+            Failure::at(path, format!("bad key: {why}"))
+        })
+}
+
+/// Read a public key file of any kind `verify` takes.
+pub fn read_verify_key(path: &Path) -> Result<VerifyKey, Failure> {
+    let raw = read_small(path, MAX_PEM_FILE)?;
+    if starts_with_word(&raw, BLS_SECRET_TAG) || starts_with_word(&raw, BLS_PUBLIC_TAG) {
+        return read_bls_public(path).map(VerifyKey::Bls);
+    }
+    LongTermPublic::from_encoded(&raw)
+        .map(VerifyKey::LongTerm)
+        .map_err(|e| Failure::at(path, format!("bad key: {}", e.message())))
+}
+
+/// Read a certificate file (DER or PEM), as bytes.
+pub fn read_certificate(path: &Path) -> Result<Vec<u8>, Failure> {
+    Ok(read_small(path, MAX_PEM_FILE)?.to_vec())
+}
+
+/// Write a long-term secret key as PKCS#8 PEM, mode 0600; refuses to
+/// replace a file unless `force`.
+pub fn write_long_term_secret(out: &Path, sk: &LongTermSecret, force: bool) -> Result<(), Failure> {
+    let pem = sk.to_pkcs8_pem().map_err(|e| Failure::at(out, e))?;
+    if force {
+        write_secret_atomic(out, pem.as_bytes())
+    } else {
+        write_secret_new(out, pem.as_bytes())
+    }
+}
+
+/// Write a long-term public key as SubjectPublicKeyInfo PEM; refuses to
+/// replace a file unless `force`.
+pub fn write_long_term_public(out: &Path, pk: &LongTermPublic, force: bool) -> Result<(), Failure> {
+    if !force && fs::symlink_metadata(out).is_ok() {
+        return Err(Failure::at(out, "file exists (use --force to replace it)"));
+    }
+    write_atomic(out, pk.to_pem().as_bytes())
 }
 
 /// Read a BLS secret key file.

@@ -96,6 +96,7 @@ fn kind_name(k: ErrorKind) -> &'static str {
         ErrorKind::VerificationFailed => "verification_failed",
         ErrorKind::InvalidState => "invalid_state",
         ErrorKind::Internal => "internal",
+        ErrorKind::Callback => "callback",
     }
 }
 

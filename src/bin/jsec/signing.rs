@@ -1,13 +1,13 @@
-//! The signature commands: sign, verify, attach (croppable signatures,
-//! profile compact; see docs/sign-format.md).
+//! The signature commands: sign, verify, crop, attach (croppable
+//! signatures, profiles paper and compact; see docs/sign-format.md).
 
 use std::process::ExitCode;
 
 use jsec::sign::{SignOptions, Verified};
 use jsec::ErrorKind;
 
-use crate::args::{AttachArgs, CropArgs, SignArgs, VerifyArgs};
-use crate::fsio::{self, Failure};
+use crate::args::{AttachArgs, CropArgs, ProfileArg, SignArgs, VerifyArgs};
+use crate::fsio::{self, Failure, SignKey, VerifyKey};
 use crate::json::Json;
 
 /// Exit status of `verify` when the signature is invalid (or absent).
@@ -22,13 +22,47 @@ fn threads(jobs: Option<u16>) -> usize {
 }
 
 pub fn sign(a: &SignArgs) -> Result<ExitCode, Failure> {
-    let sk = fsio::read_bls_secret(&a.key)?;
+    let key = fsio::read_sign_key(&a.key)?;
+    let profile = match (&key, a.profile) {
+        (SignKey::Bls(_), None | Some(ProfileArg::Compact)) => ProfileArg::Compact,
+        (SignKey::LongTerm(_), None | Some(ProfileArg::Paper)) => ProfileArg::Paper,
+        (SignKey::Bls(_), Some(ProfileArg::Paper)) => {
+            return Err(Failure::usage(
+                "--profile paper needs a long-term ECDSA P-256 or RSA key (jsec keygen --type ecdsa-p256|rsa3072); this is a BLS key",
+            ))
+        }
+        (SignKey::LongTerm(_), Some(ProfileArg::Compact)) => {
+            return Err(Failure::usage(
+                "--profile compact needs a BLS key (jsec keygen --type bls); this is an ECDSA or RSA key",
+            ))
+        }
+    };
+    if a.cert.is_some() && profile == ProfileArg::Compact {
+        return Err(Failure::usage(
+            "--cert is for the paper profile (a compact signature names its BLS key by its key id)",
+        ));
+    }
+    let cert = a.cert.as_deref().map(fsio::read_certificate).transpose()?;
     let jpeg = fsio::read_input(&a.input)?;
     let opts = SignOptions {
         granularity: a.granularity,
         threads: threads(a.jobs),
     };
-    let signed = jsec::sign::sign_jpeg(&jpeg, &sk, &opts).map_err(|e| Failure::at(&a.input, e))?;
+    let signed = match &key {
+        SignKey::Bls(sk) => jsec::sign::sign_jpeg(&jpeg, sk, &opts),
+        SignKey::LongTerm(sk) => jsec::sign::sign_jpeg_paper(&jpeg, sk, cert.as_deref(), &opts),
+    }
+    .map_err(|e| {
+        let path = match (e.kind(), &a.cert) {
+            (ErrorKind::InvalidArgument | ErrorKind::Malformed | ErrorKind::BadKey, Some(c))
+                if e.message().contains("certificate") =>
+            {
+                c
+            }
+            _ => &a.input,
+        };
+        Failure::at(path, e)
+    })?;
     fsio::write_atomic(&a.output, &signed)?;
     Ok(ExitCode::SUCCESS)
 }
@@ -60,9 +94,13 @@ fn hex(b: &[u8]) -> String {
 }
 
 pub fn verify(a: &VerifyArgs) -> Result<ExitCode, Failure> {
-    let pk = fsio::read_bls_public(&a.pubkey)?;
+    let key = fsio::read_verify_key(&a.pubkey)?;
     let jpeg = fsio::read_input(&a.input)?;
-    match jsec::sign::verify_jpeg(&jpeg, &pk, threads(a.jobs)) {
+    let result = match &key {
+        VerifyKey::Bls(pk) => jsec::sign::verify_jpeg(&jpeg, pk, threads(a.jobs)),
+        VerifyKey::LongTerm(pk) => jsec::sign::verify_jpeg(&jpeg, pk, threads(a.jobs)),
+    };
+    match result {
         Ok(v) => {
             report(a, &v);
             Ok(ExitCode::SUCCESS)
@@ -88,7 +126,11 @@ pub fn verify(a: &VerifyArgs) -> Result<ExitCode, Failure> {
 }
 
 fn report(a: &VerifyArgs, v: &Verified) {
-    let profile = if v.profile == 2 { "compact" } else { "unknown" };
+    let profile = match v.profile {
+        1 => "paper",
+        2 => "compact",
+        _ => "unknown",
+    };
     if a.json {
         let crop = match v.crop {
             Some((x, y, w, h)) => Json::Object(vec![
@@ -104,6 +146,12 @@ fn report(a: &VerifyArgs, v: &Verified) {
             ("valid", Json::Bool(true)),
             ("profile", Json::str(profile)),
             ("key_id", Json::str(hex(&v.key_id))),
+            (
+                "certificate_subject",
+                v.certificate_subject
+                    .as_deref()
+                    .map_or(Json::Null, Json::str),
+            ),
             (
                 "original",
                 Json::Object(vec![
@@ -121,6 +169,9 @@ fn report(a: &VerifyArgs, v: &Verified) {
     outln!("{}: valid signature", a.input.display());
     outln!("  profile      {profile}");
     outln!("  signer key   {}", hex(&v.key_id));
+    if let Some(s) = &v.certificate_subject {
+        outln!("  certificate  {s} (embedded; its chain is not validated)");
+    }
     outln!("  original     {}x{} pixels", v.original.0, v.original.1);
     match v.crop {
         Some((x, y, w, h)) => outln!("  crop         {w}x{h} at ({x}, {y}) of the original"),
