@@ -348,6 +348,17 @@ typedef struct jsec_sign_key jsec_sign_key;
 typedef struct jsec_sign_options jsec_sign_options;
 
 /**
+ * A JPEG being signed while it is written (`jsec_sign_session_new`): the
+ * application hands over the file's bytes as its encoder produces them
+ * (headers, then scan by scan, in chunks of any size); jsec decodes them as
+ * they come and signs each row of cells as soon as its blocks are complete,
+ * so that at the end only the last row and the header remain. Opaque; one
+ * thread at a time (it may move between threads); freed with
+ * `jsec_sign_session_free`.
+ */
+typedef struct jsec_sign_session jsec_sign_session;
+
+/**
  * A public key, to verify signatures: BLS12-381 (compact) or ECDSA P-256 /
  * RSA (paper). Opaque, immutable, shareable between threads; freed with
  * `jsec_verify_key_free`.
@@ -1699,6 +1710,90 @@ enum jsec_status jsec_sign_verify(const struct jsec_verify_key *key,
                                   const uint8_t *jpeg,
                                   size_t len,
                                   struct jsec_sign_verification *result);
+
+/**
+ * Start signing a JPEG that is being written, with `key` and `options`
+ * (NULL for the defaults; copied: later changes to `options` do not
+ * affect the session). The profile and certificate are checked now, as by
+ * `jsec_sign_jpeg`. The key is copied too (a secret copy is wiped with the
+ * session); an external signer's callback is called by
+ * `jsec_sign_session_finish`. On success `*out` receives a session freed
+ * with `jsec_sign_session_free`. NULL `key` or `out` is
+ * `JSEC_ERR_INVALID_ARGUMENT`. Thread-safe.
+ *
+ * # Safety
+ *
+ * `key` is NULL or a live `jsec_sign_key`; `options` is NULL or a live
+ * `jsec_sign_options` not being changed; `out` is NULL or writable.
+ */
+JSEC_API
+enum jsec_status jsec_sign_session_new(const struct jsec_sign_key *key,
+                                       const struct jsec_sign_options *options,
+                                       struct jsec_sign_session **out);
+
+/**
+ * The next `len` bytes of the file (any amount, including 0; the first
+ * call starts with SOI). Rows of cells whose blocks are now complete are
+ * signed before it returns (with the session's threads). A file that is
+ * not a JPEG, unsupported or malformed fails as soon as the bytes show it
+ * (`JSEC_ERR_MALFORMED`, `JSEC_ERR_UNSUPPORTED`); after a failure every
+ * call but `_free` is `JSEC_ERR_INVALID_STATE`. The bytes are copied.
+ * NULL `session`, or NULL `data` with `len` > 0, is
+ * `JSEC_ERR_INVALID_ARGUMENT`.
+ *
+ * # Safety
+ *
+ * `session` is NULL or a live `jsec_sign_session` used by no other thread;
+ * `data` is NULL or readable for `len` bytes.
+ */
+JSEC_API
+enum jsec_status jsec_sign_session_write(struct jsec_sign_session *session,
+                                         const uint8_t *data,
+                                         size_t len);
+
+/**
+ * How far the session is: `*cells_signed` cells signed so far of
+ * `*cells_total` (0 until the frame header was written). Either output may
+ * be NULL. NULL `session` is `JSEC_ERR_INVALID_ARGUMENT`; a finished
+ * session is `JSEC_ERR_INVALID_STATE`.
+ *
+ * # Safety
+ *
+ * `session` is NULL or a live `jsec_sign_session` used by no other thread;
+ * `cells_signed` and `cells_total` are NULL or writable.
+ */
+JSEC_API
+enum jsec_status jsec_sign_session_progress(struct jsec_sign_session *session,
+                                            uint64_t *cells_signed,
+                                            uint64_t *cells_total);
+
+/**
+ * The end of the file: decodes and signs what remains, signs the header
+ * (paper: calls the long-term signer, whose signature is verified), and
+ * gives the signed file in `*out` (freed with `jsec_buffer_free`), the
+ * same as `jsec_sign_jpeg` would make of the bytes written. A file that
+ * ends before its EOI is `JSEC_ERR_MALFORMED` (truncated). The session is
+ * finished either way: later calls but `_free` are
+ * `JSEC_ERR_INVALID_STATE`. NULL `session` or `out` is
+ * `JSEC_ERR_INVALID_ARGUMENT` (and finishes nothing).
+ *
+ * # Safety
+ *
+ * `session` is NULL or a live `jsec_sign_session` used by no other thread;
+ * `out` is NULL or writable.
+ */
+JSEC_API
+enum jsec_status jsec_sign_session_finish(struct jsec_sign_session *session,
+                                          struct jsec_buffer **out);
+
+/**
+ * Release a session (NULL is a no-op); a copied secret key is wiped.
+ *
+ * # Safety
+ *
+ * `session` is NULL or a live `jsec_sign_session` not used after this call.
+ */
+JSEC_API void jsec_sign_session_free(struct jsec_sign_session *session);
 
 /**
  * The X.509 certificate (DER) embedded in a paper-profile signature of

@@ -37,7 +37,10 @@
  *   (c) Per-scan processing for applications that handle one scan at a time:
  *       jsec_jpeg_find_scan() locates a scan's entropy-coded data in a
  *       buffer and jsec_jpeg_process_scan() encrypts or decrypts it in place
- *       (a wrapper of jsec_fspe_cipher_process_scan()).
+ *       (a wrapper of jsec_fspe_cipher_process_scan()); jsec_jpeg_sign_scan()
+ *       hands each scan to a signing session (jsec_sign_session_new()), which
+ *       signs every row of cells as soon as its blocks are complete, and
+ *       jsec_sign_session_finish() gives the signed file after the last.
  *
  * Errors. jsec never sees libjpeg's error handler: every jsec call returns a
  * jsec_status to the C code in this header first. On failure the status and
@@ -778,6 +781,51 @@ static inline jsec_status jsec_jpeg_process_scan(j_common_ptr cinfo,
         }
         jsec_jpeg_record_(e, st);
     }
+    if (cinfo != NULL) {
+        if (err == NULL) {
+            /* The handler may look at the record: keep it alive in the pool. */
+            jsec_jpeg_error *kept = (jsec_jpeg_error *)(*cinfo->mem->alloc_small)(
+                cinfo, JPOOL_PERMANENT, sizeof(jsec_jpeg_error));
+            *kept = *e;
+            e = kept;
+        }
+        jsec_jpeg_raise_(cinfo, e);
+    }
+    return e->status;
+}
+
+/**
+ * Sign a JPEG scan by scan, as the application produces it: hand the
+ * session (jsec_sign_session_new()) the file's next `len` bytes at `bytes`,
+ * typically everything up to the end of a scan just written (the headers
+ * and the first scan's SOS segment and entropy-coded data on the first
+ * call: jsec_jpeg_find_scan()'s `*data_end` is where a scan ends), or any
+ * other chunk: the bytes must only arrive in file order, each once. jsec
+ * decodes them at once and signs every row of cells whose blocks are now
+ * complete (in a one-scan image, rows are signed while later rows are still
+ * being encoded; in a multi-scan image, at the last scan). After the EOI,
+ * jsec_sign_session_finish() signs the header and gives the signed file.
+ * A wrapper of jsec_sign_session_write().
+ *
+ * `err` may be NULL; otherwise it receives the status and message (JSEC_OK
+ * and "" on success). If `cinfo` is not NULL, a failure (a malformed or
+ * unsupported file, as soon as its bytes show it) is raised through
+ * cinfo->err->error_exit after being recorded; with `cinfo` NULL the status
+ * is returned. After a failure the session only accepts
+ * jsec_sign_session_free(). Returns JSEC_OK on success.
+ */
+static inline jsec_status jsec_jpeg_sign_scan(j_common_ptr cinfo, jsec_sign_session *session,
+                                              const unsigned char *bytes, size_t len,
+                                              jsec_jpeg_error *err) {
+    jsec_jpeg_error local;
+    jsec_jpeg_error *e = err != NULL ? err : &local;
+    jsec_status st = jsec_sign_session_write(session, bytes, len);
+    if (st == JSEC_OK) {
+        e->status = JSEC_OK;
+        e->message[0] = '\0';
+        return JSEC_OK;
+    }
+    jsec_jpeg_record_(e, st);
     if (cinfo != NULL) {
         if (err == NULL) {
             /* The handler may look at the record: keep it alive in the pool. */

@@ -28,6 +28,7 @@ pub struct jsec_sign_key {
 }
 
 /// What a `jsec_sign_key` holds.
+#[derive(Clone)]
 pub enum SignKey {
     /// Long-term BLS key (compact).
     Bls(BlsSecretKey),
@@ -35,6 +36,33 @@ pub enum SignKey {
     LongTerm(LongTermSecret),
     /// Long-term signature from the application (paper).
     External(ExternalSigner),
+}
+
+impl SignKey {
+    /// The long-term signer of the paper profile; `None` for a BLS key.
+    fn long_term(&self) -> Option<&dyn LongTermSigner> {
+        match self {
+            SignKey::Bls(_) => None,
+            SignKey::LongTerm(k) => Some(k),
+            SignKey::External(x) => Some(x),
+        }
+    }
+}
+
+/// Refuse a profile or certificate the key cannot sign with.
+fn check_profile(key: &SignKey, opts: &SignOpts) -> crate::Result<()> {
+    match (key.long_term(), opts.profile) {
+        (None, JSEC_SIGN_PROFILE_PAPER) => Err(Error::invalid_argument(
+            "profile paper needs an ECDSA P-256 or RSA key or an external signer; this is a BLS key",
+        )),
+        (None, _) if opts.certificate.is_some() => Err(Error::invalid_argument(
+            "a certificate is embedded in the paper profile only; this is a BLS key (compact)",
+        )),
+        (Some(_), JSEC_SIGN_PROFILE_COMPACT) => Err(Error::invalid_argument(
+            "profile compact needs a BLS key; this key signs the paper profile",
+        )),
+        _ => Ok(()),
+    }
 }
 
 impl Castable for jsec_sign_key {
@@ -135,6 +163,7 @@ pub type jsec_sign_callback = Option<
 
 /// An external long-term signer: the application's callback and its public
 /// key.
+#[derive(Clone)]
 pub struct ExternalSigner {
     callback: unsafe extern "C" fn(
         *mut c_void,
@@ -792,30 +821,15 @@ pub unsafe extern "C" fn jsec_sign_jpeg(
         let opts = options_or_default(options)?;
         // SAFETY: `jpeg` is readable for `len` bytes by the contract.
         let data = unsafe { try_slice(jpeg, len, "jpeg") }?;
-        let paper = |signer: &dyn LongTermSigner| {
-            if opts.profile == JSEC_SIGN_PROFILE_COMPACT {
-                return Err(Error::invalid_argument(
-                    "profile compact needs a BLS key; this key signs the paper profile",
-                ));
+        check_profile(key, &opts)?;
+        let signed = match key.long_term() {
+            None => match key {
+                SignKey::Bls(k) => sign::sign_jpeg(data, k, &opts.base)?,
+                _ => unreachable!("only BLS keys have no long-term signer"),
+            },
+            Some(signer) => {
+                sign::sign_jpeg_paper(data, signer, opts.certificate.as_deref(), &opts.base)?
             }
-            sign::sign_jpeg_paper(data, signer, opts.certificate.as_deref(), &opts.base)
-        };
-        let signed = match key {
-            SignKey::Bls(k) => {
-                if opts.profile == JSEC_SIGN_PROFILE_PAPER {
-                    return Err(Error::invalid_argument(
-                        "profile paper needs an ECDSA P-256 or RSA key or an external signer; this is a BLS key",
-                    ));
-                }
-                if opts.certificate.is_some() {
-                    return Err(Error::invalid_argument(
-                        "a certificate is embedded in the paper profile only; this is a BLS key (compact)",
-                    ));
-                }
-                sign::sign_jpeg(data, k, &opts.base)?
-            }
-            SignKey::LongTerm(k) => paper(k)?,
-            SignKey::External(x) => paper(x)?,
         };
         // SAFETY: `out` checked non-NULL; writable by the contract.
         unsafe { write_out(out, box_into_ptr::<jsec_buffer>(signed)) };
@@ -973,6 +987,195 @@ pub unsafe extern "C" fn jsec_sign_verify(
         }
         // SAFETY: `result` is non-NULL and holds `struct_size` writable bytes by the contract.
         unsafe { write_sized(result, &full, "result") }
+    })
+}
+
+/// A JPEG being signed while it is written (`jsec_sign_session_new`): the
+/// application hands over the file's bytes as its encoder produces them
+/// (headers, then scan by scan, in chunks of any size); jsec decodes them as
+/// they come and signs each row of cells as soon as its blocks are complete,
+/// so that at the end only the last row and the header remain. Opaque; one
+/// thread at a time (it may move between threads); freed with
+/// `jsec_sign_session_free`.
+pub struct jsec_sign_session {
+    _private: [u8; 0],
+}
+
+/// What a `jsec_sign_session` holds.
+pub struct Session {
+    key: SignKey,
+    certificate: Option<Vec<u8>>,
+    inner: Option<sign::SignSession>,
+}
+
+impl Castable for jsec_sign_session {
+    type RustType = Session;
+    type Ownership = OwnershipBox;
+}
+
+fn live(s: &mut Session) -> crate::Result<&mut sign::SignSession> {
+    s.inner.as_mut().ok_or_else(|| {
+        Error::new(
+            ErrorKind::InvalidState,
+            "the session is finished (jsec_sign_session_finish was called)",
+        )
+    })
+}
+
+/// Start signing a JPEG that is being written, with `key` and `options`
+/// (NULL for the defaults; copied: later changes to `options` do not
+/// affect the session). The profile and certificate are checked now, as by
+/// `jsec_sign_jpeg`. The key is copied too (a secret copy is wiped with the
+/// session); an external signer's callback is called by
+/// `jsec_sign_session_finish`. On success `*out` receives a session freed
+/// with `jsec_sign_session_free`. NULL `key` or `out` is
+/// `JSEC_ERR_INVALID_ARGUMENT`. Thread-safe.
+///
+/// # Safety
+///
+/// `key` is NULL or a live `jsec_sign_key`; `options` is NULL or a live
+/// `jsec_sign_options` not being changed; `out` is NULL or writable.
+#[no_mangle]
+pub unsafe extern "C" fn jsec_sign_session_new(
+    key: *const jsec_sign_key,
+    options: *const jsec_sign_options,
+    out: *mut *mut jsec_sign_session,
+) -> jsec_status {
+    boundary("jsec_sign_session_new", || {
+        check_out(out, "out")?;
+        // SAFETY: `key` is NULL or a live handle by the contract.
+        let key = unsafe { try_ref(key, "key") }?;
+        let opts = options_or_default(options)?;
+        check_profile(key, &opts)?;
+        let inner = match key.long_term() {
+            None => match key {
+                SignKey::Bls(k) => sign::SignSession::compact(k, &opts.base)?,
+                _ => unreachable!("only BLS keys have no long-term signer"),
+            },
+            Some(signer) => {
+                sign::check_certificate(&signer.public_key()?, opts.certificate.as_deref())?;
+                sign::SignSession::paper(&opts.base)?
+            }
+        };
+        let session = Session {
+            key: key.clone(),
+            certificate: opts.certificate,
+            inner: Some(inner),
+        };
+        // SAFETY: `out` checked non-NULL; writable by the contract.
+        unsafe { write_out(out, box_into_ptr::<jsec_sign_session>(session)) };
+        Ok(())
+    })
+}
+
+/// The next `len` bytes of the file (any amount, including 0; the first
+/// call starts with SOI). Rows of cells whose blocks are now complete are
+/// signed before it returns (with the session's threads). A file that is
+/// not a JPEG, unsupported or malformed fails as soon as the bytes show it
+/// (`JSEC_ERR_MALFORMED`, `JSEC_ERR_UNSUPPORTED`); after a failure every
+/// call but `_free` is `JSEC_ERR_INVALID_STATE`. The bytes are copied.
+/// NULL `session`, or NULL `data` with `len` > 0, is
+/// `JSEC_ERR_INVALID_ARGUMENT`.
+///
+/// # Safety
+///
+/// `session` is NULL or a live `jsec_sign_session` used by no other thread;
+/// `data` is NULL or readable for `len` bytes.
+#[no_mangle]
+pub unsafe extern "C" fn jsec_sign_session_write(
+    session: *mut jsec_sign_session,
+    data: *const u8,
+    len: usize,
+) -> jsec_status {
+    boundary("jsec_sign_session_write", || {
+        // SAFETY: `session` is NULL or a live, unshared handle by the contract.
+        let s = unsafe { try_mut(session, "session") }?;
+        let bytes: &[u8] = if len == 0 {
+            &[]
+        } else {
+            // SAFETY: `data` is readable for `len` bytes by the contract.
+            unsafe { try_slice(data, len, "data") }?
+        };
+        live(s)?.write(bytes)
+    })
+}
+
+/// How far the session is: `*cells_signed` cells signed so far of
+/// `*cells_total` (0 until the frame header was written). Either output may
+/// be NULL. NULL `session` is `JSEC_ERR_INVALID_ARGUMENT`; a finished
+/// session is `JSEC_ERR_INVALID_STATE`.
+///
+/// # Safety
+///
+/// `session` is NULL or a live `jsec_sign_session` used by no other thread;
+/// `cells_signed` and `cells_total` are NULL or writable.
+#[no_mangle]
+pub unsafe extern "C" fn jsec_sign_session_progress(
+    session: *mut jsec_sign_session,
+    cells_signed: *mut u64,
+    cells_total: *mut u64,
+) -> jsec_status {
+    boundary("jsec_sign_session_progress", || {
+        // SAFETY: `session` is NULL or a live, unshared handle by the contract.
+        let s = unsafe { try_mut(session, "session") }?;
+        let (done, total) = live(s)?.progress();
+        // SAFETY: each is NULL (skipped) or writable by the contract.
+        unsafe {
+            if !cells_signed.is_null() {
+                write_out(cells_signed, done);
+            }
+            if !cells_total.is_null() {
+                write_out(cells_total, total);
+            }
+        }
+        Ok(())
+    })
+}
+
+/// The end of the file: decodes and signs what remains, signs the header
+/// (paper: calls the long-term signer, whose signature is verified), and
+/// gives the signed file in `*out` (freed with `jsec_buffer_free`), the
+/// same as `jsec_sign_jpeg` would make of the bytes written. A file that
+/// ends before its EOI is `JSEC_ERR_MALFORMED` (truncated). The session is
+/// finished either way: later calls but `_free` are
+/// `JSEC_ERR_INVALID_STATE`. NULL `session` or `out` is
+/// `JSEC_ERR_INVALID_ARGUMENT` (and finishes nothing).
+///
+/// # Safety
+///
+/// `session` is NULL or a live `jsec_sign_session` used by no other thread;
+/// `out` is NULL or writable.
+#[no_mangle]
+pub unsafe extern "C" fn jsec_sign_session_finish(
+    session: *mut jsec_sign_session,
+    out: *mut *mut jsec_buffer,
+) -> jsec_status {
+    boundary("jsec_sign_session_finish", || {
+        check_out(out, "out")?;
+        // SAFETY: `session` is NULL or a live, unshared handle by the contract.
+        let s = unsafe { try_mut(session, "session") }?;
+        live(s)?;
+        let inner = s.inner.take().expect("checked live");
+        let signed = match s.key.long_term() {
+            None => inner.finish_compact()?,
+            Some(signer) => inner.finish_paper(signer, s.certificate.as_deref())?,
+        };
+        // SAFETY: `out` checked non-NULL; writable by the contract.
+        unsafe { write_out(out, box_into_ptr::<jsec_buffer>(signed)) };
+        Ok(())
+    })
+}
+
+/// Release a session (NULL is a no-op); a copied secret key is wiped.
+///
+/// # Safety
+///
+/// `session` is NULL or a live `jsec_sign_session` not used after this call.
+#[no_mangle]
+pub unsafe extern "C" fn jsec_sign_session_free(session: *mut jsec_sign_session) {
+    boundary("jsec_sign_session_free", || {
+        // SAFETY: `session` is NULL or a live handle given up by the caller.
+        unsafe { free_box(session) }
     })
 }
 

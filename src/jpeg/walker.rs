@@ -60,6 +60,12 @@ pub trait Visitor: sealed::Sealed {
     fn block(&mut self, _comp: usize, _bx: u32, _by: u32) {}
     /// A restart marker was read; DC predictions are reset to 0.
     fn restart(&mut self) {}
+    /// MCU `index` (0-based, in the current scan) is about to be decoded.
+    /// When the input ends in the middle of an MCU, the walker later decodes
+    /// that MCU again from its start, calling this again with the same
+    /// `index`: a visitor that keeps state across blocks restores it here.
+    #[inline(always)]
+    fn mcu_start(&mut self, _index: u32) {}
     /// A coefficient with additional bits was decoded: zigzag index `k`
     /// (0 = DC), value (absolute DC value for `k == 0`). Returns the selection
     /// code for its additional bits: 0 = not selected, `L + 1` = selected at
@@ -346,6 +352,20 @@ impl ImageWalker {
     /// Number of scans started so far.
     pub fn scans(&self) -> u32 {
         self.scans
+    }
+
+    /// Inside a scan: the MCUs of the scan decoded completely so far, the
+    /// MCUs per row and the scan's total; `None` between scans.
+    pub fn scan_progress(&self) -> Option<(u32, u32, u32)> {
+        match (&self.state, &self.scan) {
+            (State::Scan, Some(s)) => Some((s.cursor.mcu, s.mcus_x, s.total_mcus)),
+            _ => None,
+        }
+    }
+
+    /// True once the image's EOI was read.
+    pub fn is_done(&self) -> bool {
+        self.state == State::Done
     }
 
     /// Every byte before this absolute offset is final: settled (its records
@@ -707,6 +727,7 @@ impl ImageWalker {
                 scan.settled = marker_at + 2;
                 continue;
             }
+            v.mcu_start(c.mcu);
             let saved = if last { None } else { Some(*c) };
             let decoded = if scan.uniform {
                 decode_mcu::<V, true>(scan, &self.dc, &self.ac, w, base, last, v)

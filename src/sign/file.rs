@@ -4,7 +4,7 @@
 
 use super::cells::{cell_content, CellGrid, MSG_CELL};
 use super::container;
-use super::record::{Certification, Common, Record, PROFILE_COMPACT, PROFILE_PAPER};
+use super::record::{Common, Record, PROFILE_COMPACT, PROFILE_PAPER};
 use super::{localize, par_map, CellRect};
 use crate::crypto::bls::{self, BlsPublicKey, BlsSecretKey, BlsSignature, HashSum};
 use crate::crypto::longterm::{Certificate, LongTermPublic, LongTermSecret};
@@ -113,7 +113,7 @@ pub struct Verified {
 
 /// The header message: `0x02 | binding | profile | g | u32 width | u32
 /// height | u8 components | (H, V) per component`.
-fn header_message(profile: u8, common: &Common, coefs: &Coefficients) -> Vec<u8> {
+pub(super) fn header_message(profile: u8, common: &Common, coefs: &Coefficients) -> Vec<u8> {
     let f = &coefs.frame;
     let mut m = vec![MSG_HEADER];
     m.extend_from_slice(&common.binding);
@@ -130,7 +130,11 @@ fn header_message(profile: u8, common: &Common, coefs: &Coefficients) -> Vec<u8>
 
 /// What the long-term key signs in the `paper` profile: the header message
 /// followed by the ephemeral BLS public key (96 bytes).
-fn paper_statement(common: &Common, coefs: &Coefficients, ephemeral: &BlsPublicKey) -> Vec<u8> {
+pub(super) fn paper_statement(
+    common: &Common,
+    coefs: &Coefficients,
+    ephemeral: &BlsPublicKey,
+) -> Vec<u8> {
     let mut m = header_message(PROFILE_PAPER, common, coefs);
     m.extend_from_slice(&ephemeral.to_bytes());
     m
@@ -153,33 +157,25 @@ fn hex(b: &[u8]) -> String {
 /// signature and the table of cell signatures) in COM segments after SOI and
 /// the leading APPn segments. An existing jsec signature is replaced.
 pub fn sign_jpeg(jpeg: &[u8], sk: &BlsSecretKey, opts: &SignOptions) -> Result<Vec<u8>> {
-    let coefs = decode(jpeg)?;
-    let grid = CellGrid::new(&coefs.frame, opts.granularity)?;
-    let mut binding = [0u8; 32];
-    crate::crypto::random_bytes(&mut binding)?;
-    let pk = sk.public_key();
-    let common = Common {
-        g: opts.granularity as u8,
-        width: coefs.frame.width,
-        height: coefs.frame.height,
-        binding,
-        key_id: pk.fingerprint(),
-        certification: None,
+    let mut s = super::SignSession::compact(sk, opts)?;
+    s.write(jpeg)?;
+    s.finish_compact()
+}
+
+/// The DER of `certificate` (X.509, DER or PEM) after checking that it
+/// holds `public`; empty for none.
+pub fn check_certificate(public: &LongTermPublic, certificate: Option<&[u8]>) -> Result<Vec<u8>> {
+    let Some(c) = certificate else {
+        return Ok(Vec::new());
     };
-    let header_sig = sk.sign(
-        &header_message(PROFILE_COMPACT, &common, &coefs),
-        bls::DST_CROP_V1,
-    );
-    let sigs = super::sign_cells(&coefs, &grid, &binding, sk, opts.threads)?;
-    let cell_sigs = super::prefix_table(&sigs, grid.cells_x);
-    let record = Record::Full {
-        common,
-        cells_x: grid.cells_x,
-        cells_y: grid.cells_y,
-        header_sig: Some(header_sig),
-        cell_sigs,
-    };
-    container::replace_record(jpeg, Some(&record.to_bytes()))
+    let cert = Certificate::from_encoded(c)?;
+    if cert.public_key() != public {
+        return Err(Error::invalid_argument(format!(
+            "the certificate ({}) is for another key than the signing key",
+            cert.subject()
+        )));
+    }
+    Ok(cert.der().to_vec())
 }
 
 /// Sign the JPEG `jpeg` in the `paper` profile: a fresh ephemeral BLS key
@@ -195,62 +191,11 @@ pub fn sign_jpeg_paper(
     certificate: Option<&[u8]>,
     opts: &SignOptions,
 ) -> Result<Vec<u8>> {
-    let public = signer.public_key()?;
-    let certificate = match certificate {
-        Some(c) => {
-            let cert = Certificate::from_encoded(c)?;
-            if *cert.public_key() != public {
-                return Err(Error::invalid_argument(format!(
-                    "the certificate ({}) is for another key than the signing key",
-                    cert.subject()
-                )));
-            }
-            cert.der().to_vec()
-        }
-        None => Vec::new(),
-    };
-    let coefs = decode(jpeg)?;
-    let grid = CellGrid::new(&coefs.frame, opts.granularity)?;
-    let mut binding = [0u8; 32];
-    crate::crypto::random_bytes(&mut binding)?;
-    let ephemeral_sk = BlsSecretKey::generate()?;
-    let ephemeral = ephemeral_sk.public_key();
-    let mut common = Common {
-        g: opts.granularity as u8,
-        width: coefs.frame.width,
-        height: coefs.frame.height,
-        binding,
-        key_id: public.fingerprint(),
-        certification: None,
-    };
-    let statement = paper_statement(&common, &coefs, &ephemeral);
-    let signature = public.normalize_signature(&signer.sign(&statement)?)?;
-    if !public.verify(&statement, &signature) {
-        return Err(Error::new(
-            ErrorKind::BadKey,
-            format!(
-                "the long-term signer returned a signature that does not verify with its public key ({})",
-                public.algorithm().name()
-            ),
-        ));
-    }
-    common.certification = Some(Certification {
-        ephemeral,
-        algorithm: public.algorithm(),
-        signature,
-        certificate,
-    });
-    let sigs = super::sign_cells(&coefs, &grid, &binding, &ephemeral_sk, opts.threads)?;
-    drop(ephemeral_sk);
-    let cell_sigs = super::prefix_table(&sigs, grid.cells_x);
-    let record = Record::Full {
-        common,
-        cells_x: grid.cells_x,
-        cells_y: grid.cells_y,
-        header_sig: None,
-        cell_sigs,
-    };
-    container::replace_record(jpeg, Some(&record.to_bytes()))
+    // Refuse a certificate for another key before any work.
+    check_certificate(&signer.public_key()?, certificate)?;
+    let mut s = super::SignSession::paper(opts)?;
+    s.write(jpeg)?;
+    s.finish_paper(signer, certificate)
 }
 
 /// The record of a signed file (errors when there is none).

@@ -14,6 +14,7 @@ pub mod cells;
 pub mod container;
 mod file;
 pub mod record;
+mod session;
 
 use crate::crypto::bls::{
     self, BlsPublicKey, BlsSecretKey, BlsSignature, HashSum, SigSum, UncheckedSignature,
@@ -23,9 +24,10 @@ use crate::jpeg::coefficients::Coefficients;
 use crate::{Error, Result};
 pub use cells::{cell_content, cell_message, CellGrid};
 pub use file::{
-    attach, crop_jpeg, read_record, sign_jpeg, sign_jpeg_paper, verify_jpeg, KeyRef,
-    LongTermSigner, SignOptions, Verified,
+    attach, check_certificate, crop_jpeg, read_record, sign_jpeg, sign_jpeg_paper, verify_jpeg,
+    KeyRef, LongTermSigner, SignOptions, Verified,
 };
+pub use session::SignSession;
 
 /// Run `f(i)` for `i` in `0..n` on `threads` threads of our own (0 or 1 =
 /// the calling thread only), results in index order. No pool outlives the

@@ -3,7 +3,9 @@
  * scan by scan equals whole-file encryption (seed from a digest pass, or a
  * caller nonce), on single-scan files with restart markers and on
  * non-interleaved multi-scan files; statistics; errors leave the scan
- * unchanged; errors raised through libjpeg's error_exit. */
+ * unchanged; errors raised through libjpeg's error_exit. Signing scan by
+ * scan (jsec_jpeg_sign_scan and a jsec_sign_session): rows signed as their
+ * scan arrives, the result verifies, errors raised through error_exit. */
 #include <setjmp.h>
 #include <stdio.h>
 #include <string.h>
@@ -267,9 +269,104 @@ static void check_errors(void) {
     jsec_fspe_cipher_free(c);
 }
 
+/* Hand the file to a signing session scan by scan (headers + first scan,
+ * then each further scan, then the tail); returns the cells signed after
+ * each scan in `after` (up to 8) and the signed file. */
+static jsec_buffer *sign_by_scans(const jsec_sign_key *key, const unsigned char *jpeg, size_t len,
+                                  uint64_t after[8], int *scans) {
+    jsec_sign_session *s = NULL;
+    jsec_buffer *out = NULL;
+    jsec_jpeg_error err;
+    size_t from = 0, start = 0, end = 0, fed = 0;
+    *scans = 0;
+    CHECK_OK(jsec_sign_session_new(key, NULL, &s));
+    while (jsec_jpeg_find_scan(jpeg, len, from, &start, &end) == 1) {
+        CHECK_OK(jsec_jpeg_sign_scan(NULL, s, jpeg + fed, end - fed, &err));
+        CHECK_EQ_LL(err.status, JSEC_OK);
+        fed = from = end;
+        if (*scans < 8) CHECK_OK(jsec_sign_session_progress(s, &after[*scans], NULL));
+        (*scans)++;
+    }
+    CHECK_OK(jsec_jpeg_sign_scan(NULL, s, jpeg + fed, len - fed, NULL));
+    CHECK_OK(jsec_sign_session_finish(s, &out));
+    jsec_sign_session_free(s);
+    return out;
+}
+
+static void check_sign_scans(void) {
+    testjpeg_params p = testjpeg_defaults();
+    const jsec_sign_key *key = NULL;
+    const jsec_verify_key *pub = NULL;
+    uint64_t after[8] = {0}, total = 0;
+    size_t len, slen;
+    int scans;
+    unsigned char *jpeg;
+    jsec_buffer *signed_file;
+    const uint8_t *sd;
+    jsec_sign_verification v;
+
+    CHECK_OK(jsec_sign_key_generate(&key));
+    CHECK_OK(jsec_sign_key_public(key, &pub));
+    v.struct_size = sizeof v;
+    p.width = 96;
+    p.height = 64;
+
+    /* One interleaved scan: all rows are signed when it has arrived. */
+    jpeg = testjpeg_make(&p, &len);
+    signed_file = sign_by_scans(key, jpeg, len, after, &scans);
+    CHECK_EQ_LL(scans, 1);
+    CHECK_OK(jsec_buffer_data(signed_file, &sd, &slen));
+    CHECK_OK(jsec_sign_verify(pub, NULL, sd, slen, &v));
+    CHECK_EQ_U(after[0], v.cells);
+    jsec_buffer_free(signed_file);
+    free(jpeg);
+
+    /* Three non-interleaved scans: nothing can be signed before the last. */
+    p.noninterleaved = 1;
+    jpeg = testjpeg_make(&p, &len);
+    signed_file = sign_by_scans(key, jpeg, len, after, &scans);
+    CHECK_EQ_LL(scans, 3);
+    CHECK(after[0] == 0 && after[1] == 0);
+    CHECK_OK(jsec_buffer_data(signed_file, &sd, &slen));
+    CHECK_OK(jsec_sign_verify(pub, NULL, sd, slen, &v));
+    total = v.cells;
+    CHECK(total == 6 * 4);
+    jsec_buffer_free(signed_file);
+
+    /* Errors: recorded, and raised through error_exit with a cinfo. */
+    {
+        jsec_sign_session *s = NULL;
+        jsec_jpeg_error err;
+        struct jpeg_compress_struct cinfo;
+        catch_mgr m;
+        CHECK_OK(jsec_sign_session_new(key, NULL, &s));
+        CHECK_STATUS(jsec_jpeg_sign_scan(NULL, s, (const unsigned char *)"nope", 4, &err),
+                     JSEC_ERR_MALFORMED);
+        CHECK_EQ_LL(err.status, JSEC_ERR_MALFORMED);
+        CHECK_STR_CONTAINS(err.message, "not a JPEG");
+        memset(&m, 0, sizeof m);
+        cinfo.err = jpeg_std_error(&m.pub);
+        m.pub.error_exit = catch_exit;
+        jpeg_create_compress(&cinfo);
+        if (setjmp(m.jump) == 0) {
+            jsec_jpeg_sign_scan((j_common_ptr)&cinfo, s, jpeg, len, NULL);
+            CHECK_MSG(0, "error_exit was not called");
+        }
+        CHECK_EQ_LL(m.msg_code, JSEC_JPEG_MSG_CODE);
+        CHECK_STR_CONTAINS(m.text, "jsec: JSEC_ERR_INVALID_STATE: ");
+        jpeg_destroy_compress(&cinfo);
+        jsec_sign_session_free(s);
+        CHECK_STATUS(jsec_jpeg_sign_scan(NULL, NULL, jpeg, len, NULL), JSEC_ERR_INVALID_ARGUMENT);
+    }
+    free(jpeg);
+    jsec_sign_key_free(key);
+    jsec_verify_key_free(pub);
+}
+
 int main(void) {
     testjpeg_params p = testjpeg_defaults();
     check_find_scan();
+    check_sign_scans();
     p.width = 120;
     p.height = 90;
     check_equivalence(&p, 1, "120x90 4:2:0, one scan");

@@ -1,6 +1,7 @@
 /* test_sign: croppable signatures through the C API: jsec_sign_key_*,
  * jsec_verify_key_*, jsec_sign_options_*, jsec_sign_jpeg, jsec_sign_attach,
- * jsec_sign_verify, jsec_buffer_data and jsec_buffer_free: round trips,
+ * jsec_sign_verify, jsec_sign_session_* (signing while the file is
+ * written), jsec_buffer_data and jsec_buffer_free: round trips,
  * tampering, wrong keys, malformed input, NULL and short buffers, the
  * struct_size rule, and that outputs are written only on success. */
 #include <stdbool.h>
@@ -272,8 +273,100 @@ static void check_sign_verify(int components, int h_samp, int v_samp, unsigned g
     free(jpeg);
 }
 
+/* A session fed in chunks signs rows before the end, and its output
+ * verifies; failures are final; a finished session refuses more. */
+static void check_session(unsigned chunk) {
+    testjpeg_params p = testjpeg_defaults();
+    const jsec_sign_key *sk = NULL;
+    const jsec_verify_key *pk = NULL;
+    jsec_sign_options *o = NULL;
+    jsec_sign_session *s = NULL, *bad = (jsec_sign_session *)0x10;
+    jsec_buffer *out = NULL, *none = UNTOUCHED_BUF;
+    const uint8_t *d;
+    size_t jlen = 0, at, dlen;
+    uint64_t done = 7, total = 7, early = 0;
+    unsigned char *jpeg;
+    jsec_sign_verification v;
+
+    p.width = 128;
+    p.height = 96;
+    jpeg = testjpeg_make(&p, &jlen);
+    CHECK(jpeg != NULL);
+    CHECK_OK(jsec_sign_key_generate(&sk));
+    CHECK_OK(jsec_sign_key_public(sk, &pk));
+    CHECK_OK(jsec_sign_options_new(&o));
+    CHECK_OK(jsec_sign_options_set_threads(o, 2));
+
+    CHECK_OK(jsec_sign_session_new(sk, o, &s));
+    jsec_sign_options_free(o); /* the session copied them */
+    o = NULL;
+    CHECK_OK(jsec_sign_session_progress(s, &done, &total));
+    CHECK(done == 0 && total == 0);
+    CHECK_OK(jsec_sign_session_write(s, NULL, 0));
+    for (at = 0; at < jlen; at += chunk) {
+        size_t n = jlen - at < chunk ? jlen - at : chunk;
+        CHECK_OK(jsec_sign_session_write(s, jpeg + at, n));
+        CHECK_OK(jsec_sign_session_progress(s, &done, NULL));
+        if (done > 0 && at + n < jlen && early == 0) early = done;
+    }
+    CHECK_OK(jsec_sign_session_progress(s, NULL, &total));
+    CHECK(total == 8 * 6);
+    CHECK_MSG(early > 0 && early < total, "no row signed before the end (%llu of %llu)",
+              (unsigned long long)early, (unsigned long long)total);
+    CHECK_OK(jsec_sign_session_finish(s, &out));
+    d = data_of(out, &dlen);
+    CHECK(dlen > jlen);
+    v.struct_size = sizeof v;
+    CHECK_OK(jsec_sign_verify(pk, NULL, d, dlen, &v));
+    CHECK_EQ_U(v.cells, total);
+    /* Finished: everything but _free is INVALID_STATE. */
+    CHECK_FAILS(jsec_sign_session_write(s, jpeg, 10), JSEC_ERR_INVALID_STATE, "finished");
+    CHECK_FAILS(jsec_sign_session_finish(s, &none), JSEC_ERR_INVALID_STATE, "finished");
+    CHECK_FAILS(jsec_sign_session_progress(s, &done, &total), JSEC_ERR_INVALID_STATE,
+                "finished");
+    jsec_sign_session_free(s);
+
+    /* Not a JPEG: fails at once, and stays failed. */
+    CHECK_OK(jsec_sign_session_new(sk, NULL, &s));
+    CHECK_FAILS(jsec_sign_session_write(s, (const uint8_t *)"GIF89a", 6), JSEC_ERR_MALFORMED,
+                "not a JPEG");
+    CHECK_FAILS(jsec_sign_session_write(s, jpeg, jlen), JSEC_ERR_INVALID_STATE, "failed");
+    jsec_sign_session_free(s);
+    /* Truncated: the finish says so and makes nothing. */
+    CHECK_OK(jsec_sign_session_new(sk, NULL, &s));
+    CHECK_OK(jsec_sign_session_write(s, jpeg, jlen - 20));
+    CHECK_FAILS(jsec_sign_session_finish(s, &none), JSEC_ERR_MALFORMED, "truncated");
+    CHECK(none == UNTOUCHED_BUF);
+    jsec_sign_session_free(s);
+    /* A BLS key cannot start a paper session. */
+    CHECK_OK(jsec_sign_options_new(&o));
+    CHECK_OK(jsec_sign_options_set_profile(o, JSEC_SIGN_PROFILE_PAPER));
+    CHECK_FAILS(jsec_sign_session_new(sk, o, &bad), JSEC_ERR_INVALID_ARGUMENT, "paper needs");
+    CHECK(bad == (jsec_sign_session *)0x10);
+    /* NULLs. */
+    CHECK_FAILS(jsec_sign_session_new(NULL, NULL, &s), JSEC_ERR_INVALID_ARGUMENT, "key");
+    CHECK_FAILS(jsec_sign_session_new(sk, NULL, NULL), JSEC_ERR_INVALID_ARGUMENT, "out");
+    CHECK_FAILS(jsec_sign_session_write(NULL, jpeg, 1), JSEC_ERR_INVALID_ARGUMENT, "session");
+    CHECK_FAILS(jsec_sign_session_progress(NULL, &done, &total), JSEC_ERR_INVALID_ARGUMENT,
+                "session");
+    CHECK_FAILS(jsec_sign_session_finish(NULL, &none), JSEC_ERR_INVALID_ARGUMENT, "session");
+    CHECK_OK(jsec_sign_session_new(sk, NULL, &s));
+    CHECK_FAILS(jsec_sign_session_write(s, NULL, 1), JSEC_ERR_INVALID_ARGUMENT, "data");
+    CHECK_FAILS(jsec_sign_session_finish(s, NULL), JSEC_ERR_INVALID_ARGUMENT, "out");
+    jsec_sign_session_free(s);
+    jsec_sign_session_free(NULL);
+
+    jsec_buffer_free(out);
+    jsec_sign_options_free(o);
+    jsec_sign_key_free(sk);
+    jsec_verify_key_free(pk);
+    free(jpeg);
+}
+
 int main(void) {
     check_keys();
+    check_session(1);
+    check_session(97);
     check_options();
     check_sign_verify(3, 2, 2, 1);
     check_sign_verify(3, 1, 1, 2);

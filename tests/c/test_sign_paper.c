@@ -398,6 +398,34 @@ static void check_external(EVP_PKEY *key, EVP_PKEY *other, const char *what) {
     s = data_of(signed_buf, &slen);
     CHECK_OK(jsec_sign_verify(pk, NULL, s, slen, &v));
 
+    /* A session: the callback is called once, at the finish. */
+    {
+        jsec_sign_session *session = NULL;
+        jsec_buffer *sb = NULL;
+        size_t sblen, at;
+        const uint8_t *sd;
+        int calls = h.calls;
+        h.mode = SIGN_MESSAGE;
+        CHECK_OK(jsec_sign_session_new(sk, o, &session));
+        for (at = 0; at < jlen; at += 50)
+            CHECK_OK(jsec_sign_session_write(session, jpeg + at, jlen - at < 50 ? jlen - at : 50));
+        CHECK_EQ_U(h.calls, calls);
+        CHECK_OK(jsec_sign_session_finish(session, &sb));
+        CHECK_EQ_U(h.calls, calls + 1);
+        sd = data_of(sb, &sblen);
+        CHECK_OK(jsec_sign_verify(pk, NULL, sd, sblen, &v));
+        CHECK_STR_CONTAINS(v.certificate_subject, "CN=HSM-held key");
+        jsec_buffer_free(sb);
+        jsec_sign_session_free(session);
+        /* A failing callback fails the finish. */
+        h.mode = SIGN_FAIL;
+        CHECK_OK(jsec_sign_session_new(sk, o, &session));
+        CHECK_OK(jsec_sign_session_write(session, jpeg, jlen));
+        CHECK_FAILS(jsec_sign_session_finish(session, &none), JSEC_ERR_CALLBACK, "returned 7");
+        jsec_sign_session_free(session);
+        h.calls -= 2; /* keep the count below as it was */
+    }
+
     /* Failures: nothing is made. */
     h.mode = SIGN_FAIL;
     CHECK_FAILS(jsec_sign_jpeg(sk, o, jpeg, jlen, &none), JSEC_ERR_CALLBACK, "returned 7");
