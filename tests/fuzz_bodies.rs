@@ -143,6 +143,7 @@ fn fuzz_bodies_on_seeds() {
             "walker_coefficients",
             "roundtrip",
             "stream_chunks",
+            "sign_session",
         ] {
             std::fs::create_dir_all(dir.join(t)).unwrap();
             for (name, d) in &seeds {
@@ -237,6 +238,26 @@ fn sign_record_on_seeds_and_1000_mutations() {
         let x = mutate(&mut rng, &seeds);
         if std::panic::catch_unwind(|| bodies::sign_record(&x)).is_err() {
             let path = std::env::temp_dir().join(format!("jsec-fuzz-sign-{case}.jpg"));
+            let _ = std::fs::write(&path, &x);
+            panic!(
+                "mutation case {case} failed; input saved to {}",
+                path.display()
+            );
+        }
+    }
+}
+
+#[test]
+fn sign_session_on_seeds_and_500_mutations() {
+    let seeds = seeds();
+    for (_, d) in &seeds {
+        bodies::sign_session(d);
+    }
+    let mut rng = Rng::new(0x5E55);
+    for case in 0..500 {
+        let x = mutate(&mut rng, &seeds);
+        if std::panic::catch_unwind(|| bodies::sign_session(&x)).is_err() {
+            let path = std::env::temp_dir().join(format!("jsec-fuzz-session-{case}.jpg"));
             let _ = std::fs::write(&path, &x);
             panic!(
                 "mutation case {case} failed; input saved to {}",

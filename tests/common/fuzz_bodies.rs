@@ -249,3 +249,51 @@ pub fn sign_record(data: &[u8]) {
         Err(e) => assert!(!e.message().is_empty()),
     }
 }
+
+/// `sign_session` target: a signing session fed the input in chunks of
+/// several sizes accepts exactly what the whole-file decoder accepts, and
+/// what it signs verifies (which also proves the chunked decode, MCUs cut
+/// anywhere, gave the coefficients a one-shot decode gives). One cell
+/// (granularity 32) keeps each input to a few signatures.
+pub fn sign_session(data: &[u8]) {
+    use jsec::sign::{verify_jpeg, CellGrid, SignOptions, SignSession};
+    let sk = jsec::crypto::bls::BlsSecretKey::from_ikm(&[0x5A; 32], b"fuzz").expect("key");
+    let opts = SignOptions {
+        granularity: 32,
+        threads: 0,
+    };
+    let whole = jsec::jpeg::decode_coefficients(data)
+        .and_then(|c| CellGrid::new(&c.frame, opts.granularity).map(|_| ()));
+    for max in [1usize, 13, 500] {
+        let mut s = SignSession::compact(&sk, &opts).expect("session");
+        let mut chunks = Chunks::new(data, max);
+        let mut at = 0;
+        let mut failed = None;
+        while at < data.len() {
+            let n = chunks.next(data.len() - at);
+            if let Err(e) = s.write(&data[at..at + n]) {
+                failed = Some(e);
+                break;
+            }
+            at += n;
+        }
+        let r = match failed {
+            Some(e) => Err(e),
+            None => s.finish_compact(),
+        };
+        match (&whole, r) {
+            (Ok(()), Ok(signed)) => {
+                if let Err(e) = verify_jpeg(&signed, &sk.public_key(), 0) {
+                    panic!("chunks up to {max}: the session's signature does not verify: {e}");
+                }
+            }
+            (Err(_), Err(e)) => assert!(!e.message().is_empty()),
+            (Ok(()), Err(e)) => {
+                panic!("chunks up to {max}: the session refuses a decodable file: {e}")
+            }
+            (Err(e), Ok(_)) => {
+                panic!("chunks up to {max}: the session signs what does not decode: {e}")
+            }
+        }
+    }
+}

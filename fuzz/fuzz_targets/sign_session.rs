@@ -1,0 +1,10 @@
+//! Fuzz target `sign_session`: signing while the file arrives in chunks
+//! (the resumable coefficient decoder under the signing session). The body
+//! lives in tests/common/fuzz_bodies.rs so that tests/fuzz_bodies.rs runs
+//! it on stable too.
+#![no_main]
+
+#[path = "../../tests/common/fuzz_bodies.rs"]
+mod bodies;
+
+libfuzzer_sys::fuzz_target!(|data: &[u8]| bodies::sign_session(data));
