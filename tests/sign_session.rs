@@ -179,3 +179,46 @@ fn mcus_cut_anywhere_keep_their_dc_predictions() {
         verify_jpeg(&signed, &sk.public_key(), 0).unwrap_or_else(|e| panic!("{sizes:?}: {e}"));
     }
 }
+
+/// A quantization table defined only after the scan that uses it: libjpeg
+/// refuses such a file (tables are latched when a scan starts), and so does
+/// jsec, whether the file is decoded at once or arrives in chunks (found by
+/// the `sign_session` fuzz target: the chunked decoder saw the table
+/// missing while the one-shot decoder took the later definition).
+#[test]
+fn quantization_tables_must_precede_their_scan() {
+    let jpeg = generate(32, 16, Layout::S420, 80, 0, 5);
+    // Move the first DQT segment to just before EOI.
+    let dqt = jpeg.windows(2).position(|w| w == [0xFF, 0xDB]).unwrap();
+    let len = u16::from_be_bytes([jpeg[dqt + 2], jpeg[dqt + 3]]) as usize;
+    let seg = jpeg[dqt..dqt + 2 + len].to_vec();
+    let mut moved = [&jpeg[..dqt], &jpeg[dqt + 2 + len..jpeg.len() - 2]].concat();
+    moved.extend_from_slice(&seg);
+    moved.extend_from_slice(&[0xFF, 0xD9]);
+    let e = jsec::jpeg::decode_coefficients(&moved).unwrap_err();
+    assert!(e.message().contains("not defined before its scan"), "{e}");
+    for size in [1usize, 4096] {
+        let mut s = SignSession::compact(&key(), &opts(1, 0)).unwrap();
+        let r = moved
+            .chunks(size)
+            .try_for_each(|c| s.write(c))
+            .and_then(|()| s.finish_compact());
+        let e = r.unwrap_err();
+        assert!(e.message().contains("not defined before its scan"), "{e}");
+    }
+    if common::have_tool("djpeg") {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("late-dqt.jpg");
+        std::fs::write(&p, &moved).unwrap();
+        let ok = std::process::Command::new("djpeg")
+            .args(["-outfile", "/dev/null"])
+            .arg(&p)
+            .status()
+            .unwrap()
+            .success();
+        assert!(
+            !ok,
+            "libjpeg decodes a file whose quantization table comes late"
+        );
+    }
+}

@@ -595,6 +595,17 @@ impl ImageWalker {
             }
             self.coded[sc.index] = true;
             let fc = &frame.components[sc.index];
+            // As libjpeg does: a component's quantization table is latched
+            // when its scan starts, so it must be defined by then.
+            if self.quant[fc.tq as usize & 3].is_none() {
+                return Err(Error::malformed_at(
+                    at,
+                    format!(
+                        "component {} uses quantization table {}, which is not defined before its scan",
+                        fc.id, fc.tq
+                    ),
+                ));
+            }
             let (h, v) = if interleaved {
                 (fc.h as u32, fc.v as u32)
             } else {
