@@ -222,3 +222,24 @@ fn quantization_tables_must_precede_their_scan() {
         );
     }
 }
+
+/// A stand-alone TEM marker (0xFF01, no length) among the header segments
+/// is skipped by the decoder and kept by the signature container (found by
+/// the `sign_session` fuzz target: the container read it as a segment with
+/// a length).
+#[test]
+fn tem_markers_in_the_header_are_stand_alone() {
+    let jpeg = generate(32, 16, Layout::S420, 80, 0, 6);
+    let with_tem = [&jpeg[..2], &[0xFF, 0xFF, 0xFF, 0x01][..], &jpeg[2..]].concat();
+    let sk = key();
+    let signed = jsec::sign::sign_jpeg(&with_tem, &sk, &opts(1, 0)).unwrap();
+    verify_jpeg(&signed, &sk.public_key(), 0).unwrap();
+    let crop = jsec::sign::crop_jpeg(&signed, (16, 0, 16, 16)).unwrap();
+    verify_jpeg(&crop, &sk.public_key(), 0).unwrap();
+    let (s, _) = feed(
+        SignSession::compact(&sk, &opts(1, 0)).unwrap(),
+        &with_tem,
+        &[1],
+    );
+    verify_jpeg(&s.finish_compact().unwrap(), &sk.public_key(), 0).unwrap();
+}

@@ -93,9 +93,10 @@ pub struct HeaderSegment {
 }
 
 impl HeaderSegment {
-    /// The payload (after the two length bytes; empty for SOI).
+    /// The payload (after the two length bytes; empty for the stand-alone
+    /// markers SOI and TEM).
     pub fn payload<'a>(&self, data: &'a [u8]) -> &'a [u8] {
-        if self.marker == SOI {
+        if self.len <= 2 {
             &[]
         } else {
             &data[self.offset + 4..self.offset + self.len]
@@ -138,6 +139,16 @@ pub fn header_segments(data: &[u8]) -> crate::Result<Vec<HeaderSegment>> {
             return Err(Error::malformed_at(p as u64, "truncated marker segment"));
         }
         let m = data[q + 1];
+        if m == 0x01 {
+            // TEM: stand-alone, no length (the walker skips it the same way).
+            out.push(HeaderSegment {
+                marker: m,
+                offset: q,
+                len: 2,
+            });
+            p = q + 2;
+            continue;
+        }
         if m == SOI || m == EOI || is_rst(m) || m == 0x00 {
             return Err(Error::malformed_at(
                 q as u64,
