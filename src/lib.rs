@@ -4,6 +4,8 @@
 //!
 //! * [`jpeg`]: markers, segments, Huffman tables, the bit-level scan walker and
 //!   coefficient decoding of baseline / extended-sequential Huffman JPEG.
+//! * [`j2k`]: JPEG 2000 JP2 boxes and codestream marker segments and
+//!   tile-parts, mapped so that files are written back byte for byte.
 //! * [`crypto`]: keys, AES-CTR keystreams addressed by position, key and nonce
 //!   derivation, BLS signatures with same-key aggregate verification (over
 //!   `blst`; the few blst functions its Rust binding offers only as raw C
@@ -25,6 +27,7 @@
 pub mod crypto;
 mod error;
 pub mod fspe;
+pub mod j2k;
 pub mod jpeg;
 pub mod sign;
 

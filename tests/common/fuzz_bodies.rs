@@ -297,3 +297,18 @@ pub fn sign_session(data: &[u8]) {
         }
     }
 }
+
+/// `j2k_codestream` target: the JP2 box and codestream map never panics,
+/// errors have a message, and whatever parses is written back byte for
+/// byte and parses again to the same map.
+pub fn j2k_codestream(data: &[u8]) {
+    match jsec::j2k::J2kFile::parse(data) {
+        Ok(f) => {
+            let back = f.write(data).expect("write back");
+            assert!(back == data, "not written back identical");
+            let again = jsec::j2k::J2kFile::parse(&back).expect("re-parse");
+            assert!(again == f, "re-parse differs");
+        }
+        Err(e) => assert!(!e.message().is_empty()),
+    }
+}
