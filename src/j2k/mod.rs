@@ -5,11 +5,16 @@
 
 pub mod boxes;
 pub mod codestream;
+pub mod geometry;
+pub mod index;
 pub mod marker;
+pub mod progression;
+pub mod tagtree;
 
 use crate::Result;
 pub use boxes::Jp2Box;
 pub use codestream::{Codestream, Progression, Siz};
+pub use index::{Packet, PacketIndex};
 
 /// A JPEG 2000 file: a raw codestream (`.j2k`, `.j2c`) or a JP2 file with
 /// its boxes.

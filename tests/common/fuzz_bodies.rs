@@ -298,9 +298,10 @@ pub fn sign_session(data: &[u8]) {
     }
 }
 
-/// `j2k_codestream` target: the JP2 box and codestream map never panics,
-/// errors have a message, and whatever parses is written back byte for
-/// byte and parses again to the same map.
+/// `j2k_codestream` target: the JP2 box and codestream map and the packet
+/// index never panic, errors have a message, whatever parses is written
+/// back byte for byte and parses again to the same map, and an index's
+/// packets lie inside their tile-parts, in order, without overlap.
 pub fn j2k_codestream(data: &[u8]) {
     match jsec::j2k::J2kFile::parse(data) {
         Ok(f) => {
@@ -308,6 +309,19 @@ pub fn j2k_codestream(data: &[u8]) {
             assert!(back == data, "not written back identical");
             let again = jsec::j2k::J2kFile::parse(&back).expect("re-parse");
             assert!(again == f, "re-parse differs");
+            match jsec::j2k::PacketIndex::build(&f.codestream, data) {
+                Ok(ix) => {
+                    let mut end = vec![0usize; f.codestream.tile_parts.len()];
+                    for p in &ix.packets {
+                        let tp = &f.codestream.tile_parts[p.tile_part];
+                        assert!(p.offset >= tp.data.start.max(end[p.tile_part]));
+                        assert!(p.offset + p.length <= tp.data.end);
+                        assert!(p.body_offset + p.body_length == p.offset + p.length);
+                        end[p.tile_part] = p.offset + p.length;
+                    }
+                }
+                Err(e) => assert!(!e.message().is_empty()),
+            }
         }
         Err(e) => assert!(!e.message().is_empty()),
     }
