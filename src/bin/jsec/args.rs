@@ -52,6 +52,28 @@ pub enum Command {
     Crop(CropArgs),
     /// Give a crop made by another tool (jpegtran -crop) the signature of its cells.
     Attach(AttachArgs),
+    /// JPEG 2000 tools (packet index).
+    #[command(subcommand)]
+    J2k(J2kCommand),
+}
+
+/// `jsec j2k ...`.
+#[derive(Debug, Subcommand)]
+pub enum J2kCommand {
+    /// List every packet of a JPEG 2000 codestream or JP2 file: identity and
+    /// byte ranges of its header and body (decoded from the packet headers).
+    Index(J2kIndexArgs),
+}
+
+/// `jsec j2k index`.
+#[derive(Debug, Clone, Args)]
+pub struct J2kIndexArgs {
+    /// Emit JSON (schema in docs/cli.md) instead of text.
+    #[arg(long)]
+    pub json: bool,
+    /// The .j2k / .j2c / .jp2 file.
+    #[arg(value_name = "FILE")]
+    pub input: PathBuf,
 }
 
 /// Eligibility rule (`--rule`).

@@ -6,10 +6,12 @@ use std::process::ExitCode;
 use jsec::crypto::Key;
 use jsec::fspe::{Cipher, Direction};
 
-use crate::args::{Cli, Command, CryptArgs, DecryptArgs, DeriveKeyArgs, KeyType, KeygenArgs};
+use crate::args::{
+    Cli, Command, CryptArgs, DecryptArgs, DeriveKeyArgs, J2kCommand, KeyType, KeygenArgs,
+};
 use crate::batch::{self, Job, Outcome};
 use crate::fsio::{self, Failure};
-use crate::{demo, info, signing};
+use crate::{demo, info, j2k, signing};
 use jsec::crypto::longterm::LongTermSecret;
 
 /// Exit status for bad input or usage.
@@ -32,6 +34,7 @@ pub fn run(cli: Cli) -> Result<ExitCode, Failure> {
         Command::Verify(a) => signing::verify(&a),
         Command::Crop(a) => signing::crop(&a),
         Command::Attach(a) => signing::attach(&a),
+        Command::J2k(J2kCommand::Index(a)) => j2k::index(&a),
     }
 }
 

@@ -19,6 +19,7 @@ mod demo;
 mod exif;
 mod fsio;
 mod info;
+mod j2k;
 mod json;
 mod out;
 mod scene;
