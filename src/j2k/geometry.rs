@@ -2,7 +2,7 @@
 //! (ISO/IEC 15444-1 B.2 to B.7): which code-blocks each precinct of each
 //! resolution holds, in the order packet headers list them.
 
-use super::codestream::{Cod, Codestream, ComponentStyle};
+use super::codestream::{Cod, Codestream, ComponentStyle, TilePart};
 use crate::{Error, Result};
 
 fn ceil_div(a: u64, b: u64) -> u64 {
@@ -30,12 +30,9 @@ pub struct TileCoding {
 }
 
 impl TileCoding {
-    /// The coding of tile `t` of `cs`.
-    pub fn of(cs: &Codestream, t: u16) -> TileCoding {
-        let first = cs
-            .tile_parts
-            .iter()
-            .find(|tp| tp.sot.tile == t && tp.sot.part == 0);
+    /// The coding of a tile of `cs` whose first tile-part is `first`
+    /// (`None` when the tile has none).
+    pub fn of(cs: &Codestream, first: Option<&TilePart>) -> TileCoding {
         let tile_cod = first.and_then(|tp| tp.cod.clone());
         let cod = tile_cod.clone().unwrap_or_else(|| cs.cod.clone());
         let styles = (0..cs.siz.components.len() as u16)

@@ -66,8 +66,10 @@ pub struct PacketIndex {
     /// Every packet present, in codestream order.
     pub packets: Vec<Packet>,
     /// Per tile: packets its progression declares that the codestream does
-    /// not contain (a truncated or transcoded stream ends early).
+    /// not contain (a truncated stream ends early); 0 for absent tiles.
     pub missing: Vec<u64>,
+    /// Tiles without any tile-part (a truncated stream).
+    pub absent_tiles: Vec<u16>,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -398,11 +400,30 @@ impl PacketIndex {
         // Code-blocks visited by packet headers (a visit without a bit
         // read is possible for blocks not yet included): bounded too.
         let mut work = (data.len() as u64).saturating_mul(64) + (1 << 24);
+        let mut parts_of: Vec<Vec<usize>> = vec![Vec::new(); tiles];
+        for (i, tp) in cs.tile_parts.iter().enumerate() {
+            parts_of[tp.sot.tile as usize].push(i);
+        }
+        // Geometry work (components x resolutions of each tile present):
+        // bounded by the data too.
+        let mut geometry = (data.len() as u64).saturating_mul(8) + 65536;
+        let mut absent_tiles = Vec::new();
         for t in 0..tiles as u16 {
-            let parts: Vec<usize> = (0..cs.tile_parts.len())
-                .filter(|&i| cs.tile_parts[i].sot.tile == t)
-                .collect();
-            let coding = TileCoding::of(cs, t);
+            let parts = &parts_of[t as usize];
+            let Some(&first) = parts.first() else {
+                absent_tiles.push(t);
+                continue;
+            };
+            let coding = TileCoding::of(cs, Some(&cs.tile_parts[first]));
+            let cost: u64 = coding.styles.iter().map(|s| s.levels as u64 + 1).sum();
+            geometry = geometry.checked_sub(cost).ok_or_else(|| {
+                bad(
+                    cs.tile_parts[first].offset(),
+                    format!(
+                        "tile {t}: more tile-components and resolutions than the codestream's size can hold"
+                    ),
+                )
+            })?;
             let tcs = tile_components(cs, t, &coding)?;
             let tile_pocs: Vec<Volume> = parts
                 .iter()
@@ -603,6 +624,10 @@ impl PacketIndex {
             }
             missing[t as usize] = (order.len() - next) as u64;
         }
-        Ok(PacketIndex { packets, missing })
+        Ok(PacketIndex {
+            packets,
+            missing,
+            absent_tiles,
+        })
     }
 }
