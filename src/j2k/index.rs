@@ -463,7 +463,7 @@ impl PacketIndex {
             let mut states: std::collections::HashMap<(u16, u8, u32), PrecinctState> =
                 std::collections::HashMap::new();
             let mut next = 0usize;
-            let mut headers = match tile_headers(cs, data, ppm.as_deref(), &parts)? {
+            let mut headers = match tile_headers(cs, data, ppm.as_deref(), parts)? {
                 Some(v) => Headers::Packed(v, 0),
                 None => Headers::InStream,
             };
