@@ -72,3 +72,38 @@ fn bad_input_exits_2_with_a_message() {
     let err = String::from_utf8_lossy(&o.stderr);
     assert!(err.contains("x.j2k") && err.contains("SIZ"), "{err}");
 }
+
+#[test]
+fn transcode_writes_a_smaller_valid_file() {
+    let p = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../shared/corpus/generated/j2k/c1024-LRCP-n6-3L.jp2");
+    if !p.exists() {
+        eprintln!("shared corpus not found: skipped");
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("r.jp2");
+    let o = Command::new(BIN)
+        .args(["j2k", "transcode", "--reduce", "2", "--layers", "1"])
+        .arg(&p)
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let data = std::fs::read(&out).unwrap();
+    let f = jsec::j2k::J2kFile::parse(&data).unwrap();
+    assert_eq!(f.codestream.siz.width, 256);
+    assert_eq!(f.codestream.cod.layers, 1);
+    assert!(data.len() < std::fs::metadata(&p).unwrap().len() as usize / 4);
+    // Too many levels: exit 2, a message, no output.
+    let bad = dir.path().join("x.jp2");
+    let o = Command::new(BIN)
+        .args(["j2k", "transcode", "--reduce", "9"])
+        .arg(&p)
+        .arg(&bad)
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("decomposition level"));
+    assert!(!bad.exists());
+}

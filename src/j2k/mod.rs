@@ -10,6 +10,7 @@ pub mod index;
 pub mod marker;
 pub mod progression;
 pub mod tagtree;
+pub mod transcode;
 
 use crate::Result;
 pub use boxes::Jp2Box;

@@ -319,6 +319,19 @@ pub fn j2k_codestream(data: &[u8]) {
                         assert!(p.body_offset + p.body_length == p.offset + p.length);
                         end[p.tile_part] = p.offset + p.length;
                     }
+                    // Transcoding what indexes never panics; what it makes
+                    // parses (it checks its own output).
+                    for (reduce, layers) in [(0, None), (1, Some(1))] {
+                        let opts = jsec::j2k::transcode::TranscodeOptions {
+                            reduce,
+                            layers,
+                            tiles: None,
+                        };
+                        match jsec::j2k::transcode::transcode(data, &opts) {
+                            Ok(out) => assert!(jsec::j2k::J2kFile::parse(&out).is_ok()),
+                            Err(e) => assert!(!e.message().is_empty()),
+                        }
+                    }
                 }
                 Err(e) => assert!(!e.message().is_empty()),
             }

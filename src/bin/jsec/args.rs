@@ -63,6 +63,30 @@ pub enum J2kCommand {
     /// List every packet of a JPEG 2000 codestream or JP2 file: identity and
     /// byte ranges of its header and body (decoded from the packet headers).
     Index(J2kIndexArgs),
+    /// Keep only the first layers, the lower resolutions or some tiles of a
+    /// JPEG 2000 file, without decoding and without keys (protected packets
+    /// stay protected).
+    Transcode(J2kTranscodeArgs),
+}
+
+/// `jsec j2k transcode`.
+#[derive(Debug, Clone, Args)]
+pub struct J2kTranscodeArgs {
+    /// Drop this many resolution levels (like `opj_decompress -r N`).
+    #[arg(long, value_name = "N", default_value_t = 0)]
+    pub reduce: u8,
+    /// Keep this many quality layers (like `opj_decompress -l L`).
+    #[arg(long, value_name = "L", value_parser = clap::value_parser!(u16).range(1..))]
+    pub layers: Option<u16>,
+    /// Keep only these tiles (comma-separated indices).
+    #[arg(long, value_name = "LIST", value_delimiter = ',')]
+    pub tiles: Option<Vec<u16>>,
+    /// The .j2k / .j2c / .jp2 file.
+    #[arg(value_name = "IN")]
+    pub input: PathBuf,
+    /// The transcoded file to write.
+    #[arg(value_name = "OUT")]
+    pub output: PathBuf,
 }
 
 /// `jsec j2k index`.

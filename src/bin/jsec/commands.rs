@@ -35,6 +35,7 @@ pub fn run(cli: Cli) -> Result<ExitCode, Failure> {
         Command::Crop(a) => signing::crop(&a),
         Command::Attach(a) => signing::attach(&a),
         Command::J2k(J2kCommand::Index(a)) => j2k::index(&a),
+        Command::J2k(J2kCommand::Transcode(a)) => j2k::transcode(&a),
     }
 }
 

@@ -1,11 +1,12 @@
-//! `jsec j2k index`: the packet index of a JPEG 2000 file.
+//! `jsec j2k index` (the packet index of a JPEG 2000 file) and `jsec j2k
+//! transcode` (keyless resolution / layer / tile reduction).
 
 use std::fmt::Write as _;
 use std::process::ExitCode;
 
 use jsec::j2k::{J2kFile, PacketIndex};
 
-use crate::args::J2kIndexArgs;
+use crate::args::{J2kIndexArgs, J2kTranscodeArgs};
 use crate::fsio::{self, Failure};
 use crate::json::Json;
 
@@ -104,5 +105,18 @@ pub fn index(a: &J2kIndexArgs) -> Result<ExitCode, Failure> {
         );
     }
     crate::out::write(&s);
+    Ok(ExitCode::SUCCESS)
+}
+
+pub fn transcode(a: &J2kTranscodeArgs) -> Result<ExitCode, Failure> {
+    let data = fsio::read_input(&a.input)?;
+    let opts = jsec::j2k::transcode::TranscodeOptions {
+        reduce: a.reduce,
+        layers: a.layers,
+        tiles: a.tiles.clone(),
+    };
+    let out =
+        jsec::j2k::transcode::transcode(&data, &opts).map_err(|e| Failure::at(&a.input, e))?;
+    fsio::write_atomic(&a.output, &out)?;
     Ok(ExitCode::SUCCESS)
 }

@@ -1,0 +1,200 @@
+//! Keyless transcoding, proved with OpenJPEG: `opj_decompress` of the
+//! transcoded file gives exactly the samples `opj_decompress -r N -l L`
+//! gives of the original, for every corpus J2K / JP2 file and several N
+//! and L; and the result indexes to exactly the kept packets.
+
+mod common;
+
+use jsec::j2k::transcode::{transcode, TranscodeOptions};
+use jsec::j2k::{J2kFile, PacketIndex};
+use jsec::ErrorKind;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+fn corpus_files() -> Vec<PathBuf> {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus");
+    let mut v = Vec::new();
+    for dir in ["j2k-conformance", "generated/j2k"] {
+        for e in std::fs::read_dir(root.join(dir))
+            .into_iter()
+            .flatten()
+            .flatten()
+        {
+            let p = e.path();
+            let ext = p.extension().and_then(|e| e.to_str()).unwrap_or("");
+            let bad = p.file_name().unwrap().to_string_lossy().starts_with("bad-");
+            if matches!(ext, "j2k" | "jp2") && !bad {
+                v.push(p);
+            }
+        }
+    }
+    v.sort();
+    v
+}
+
+/// `opj_decompress` of `input` with `args`: the samples of every component
+/// (PGX files), concatenated.
+fn decode(work: &Path, tag: &str, input: &Path, args: &[String]) -> Vec<u8> {
+    let sub = work.join(tag);
+    std::fs::create_dir_all(&sub).unwrap();
+    let o = Command::new("opj_decompress")
+        .arg("-i")
+        .arg(input)
+        .arg("-o")
+        .arg(sub.join("out.pgx"))
+        .args(args)
+        .output()
+        .unwrap();
+    assert!(
+        o.status.success(),
+        "{tag}: {}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let mut files: Vec<PathBuf> = std::fs::read_dir(&sub)
+        .unwrap()
+        .flatten()
+        .map(|e| e.path())
+        .collect();
+    files.sort();
+    let v: Vec<u8> = files
+        .iter()
+        .flat_map(|p| std::fs::read(p).unwrap())
+        .collect();
+    std::fs::remove_dir_all(&sub).unwrap();
+    v
+}
+
+#[test]
+fn transcoded_files_decode_like_opj_reduce_and_layers() {
+    if !common::have_tool("opj_decompress") {
+        eprintln!("opj_decompress not found (libopenjp2-tools): skipped");
+        return;
+    }
+    let files = corpus_files();
+    if files.is_empty() {
+        eprintln!("shared corpus not found: skipped");
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let (mut done, mut refused) = (0, 0);
+    for path in &files {
+        let name = path.file_name().unwrap().to_string_lossy().to_string();
+        let data = std::fs::read(path).unwrap();
+        let f = J2kFile::parse(&data).unwrap();
+        let cs = &f.codestream;
+        let nl = cs.cod.style.levels;
+        let layers = cs.cod.layers;
+        let ext = path.extension().unwrap().to_string_lossy().to_string();
+        let mut combos = vec![(0u8, None), (0, Some(1)), (1, None)];
+        if nl >= 2 {
+            combos.push((nl.min(3), Some(layers.div_ceil(2))));
+        }
+        for (n, l) in combos {
+            if n > nl {
+                continue;
+            }
+            let opts = TranscodeOptions {
+                reduce: n,
+                layers: l,
+                tiles: None,
+            };
+            let out = match transcode(&data, &opts) {
+                Ok(o) => o,
+                Err(e)
+                    if e.kind() == ErrorKind::InvalidArgument
+                        || e.kind() == ErrorKind::Unsupported =>
+                {
+                    // Say why, and make sure it is a statement about the file.
+                    eprintln!("{name} -r {n} -l {l:?}: refused: {e}");
+                    refused += 1;
+                    continue;
+                }
+                Err(e) => panic!("{name} -r {n} -l {l:?}: {e}"),
+            };
+            let t = dir.path().join(format!("t.{ext}"));
+            std::fs::write(&t, &out).unwrap();
+            let mut args = vec!["-r".to_string(), n.to_string()];
+            if let Some(l) = l {
+                args.extend(["-l".to_string(), l.to_string()]);
+            }
+            let want = decode(dir.path(), "orig", path, &args);
+            let got = decode(dir.path(), "new", &t, &[]);
+            assert!(
+                got == want,
+                "{name} -r {n} -l {l:?}: other samples than opj_decompress -r -l"
+            );
+            // Only the re-coded TLM / PLT can take a few more bytes.
+            assert!(out.len() <= data.len() + 64, "{name}: grew");
+            done += 1;
+        }
+    }
+    eprintln!("{done} transcodes decode like opj_decompress -r/-l; {refused} refused");
+    assert!(done >= 120, "only {done} transcodes checked");
+}
+
+#[test]
+fn options_the_file_cannot_take_are_refused() {
+    let p =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus/generated/j2k/tiny-7x9.j2k");
+    let Ok(data) = std::fs::read(p) else {
+        eprintln!("shared corpus not found: skipped");
+        return;
+    };
+    let e = transcode(
+        &data,
+        &TranscodeOptions {
+            reduce: 5,
+            ..Default::default()
+        },
+    )
+    .unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::InvalidArgument);
+    assert!(e.message().contains("decomposition level"), "{e}");
+    let e = transcode(
+        &data,
+        &TranscodeOptions {
+            layers: Some(0),
+            ..Default::default()
+        },
+    )
+    .unwrap_err();
+    assert!(e.message().contains("at least one layer"), "{e}");
+    let e = transcode(
+        &data,
+        &TranscodeOptions {
+            tiles: Some(vec![3]),
+            ..Default::default()
+        },
+    )
+    .unwrap_err();
+    assert!(e.message().contains("tile 3"), "{e}");
+    // Nothing dropped: the same packets, SOP and EPH kept.
+    let same = transcode(&data, &TranscodeOptions::default()).unwrap();
+    let a = PacketIndex::build(&J2kFile::parse(&data).unwrap().codestream, &data).unwrap();
+    let b = PacketIndex::build(&J2kFile::parse(&same).unwrap().codestream, &same).unwrap();
+    assert_eq!(a.packets.len(), b.packets.len());
+    assert!(b.packets.iter().all(|p| p.sop));
+}
+
+#[test]
+fn tiles_can_be_kept_alone() {
+    let p = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../shared/corpus/generated/j2k/c1024-LRCP-t256-plt-tlm-tpR.j2k");
+    let Ok(data) = std::fs::read(p) else {
+        eprintln!("shared corpus not found: skipped");
+        return;
+    };
+    let out = transcode(
+        &data,
+        &TranscodeOptions {
+            tiles: Some(vec![0, 5]),
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    let f = J2kFile::parse(&out).unwrap();
+    let ix = PacketIndex::build(&f.codestream, &out).unwrap();
+    assert!(ix.packets.iter().all(|p| p.tile == 0 || p.tile == 5));
+    assert_eq!(ix.absent_tiles.len() as u32, f.codestream.siz.tiles() - 2);
+    assert!(out.len() < data.len() / 4);
+}
