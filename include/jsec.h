@@ -321,6 +321,19 @@ typedef struct jsec_fspe_report jsec_fspe_report;
 typedef struct jsec_fspe_stream jsec_fspe_stream;
 
 /**
+ * The packet index of a JPEG 2000 codestream or JP2 file. Opaque and
+ * immutable: may be read from any number of threads at once; freed with
+ * `jsec_j2k_index_free`. It keeps no reference to the file's bytes.
+ */
+typedef struct jsec_j2k_index jsec_j2k_index;
+
+/**
+ * Transcoding options: a mutable builder (one thread at a time; it may
+ * move between threads). Defaults: keep everything.
+ */
+typedef struct jsec_j2k_transcode_options jsec_j2k_transcode_options;
+
+/**
  * An AES-128 (16-byte) or AES-256 (32-byte) key. Opaque.
  *
  * Immutable once made: a `const jsec_key *` may be used from any number of
@@ -583,6 +596,83 @@ typedef struct jsec_sign_verification {
      */
     char certificate_subject[JSEC_SIGN_SUBJECT_LEN];
 } jsec_sign_verification;
+
+/**
+ * One packet of a `jsec_j2k_index`. A caller struct: set `struct_size =
+ * sizeof(jsec_j2k_packet)` (docs/c-api.md). Offsets are file offsets.
+ */
+typedef struct jsec_j2k_packet {
+    /**
+     * Set by the caller to `sizeof(jsec_j2k_packet)`.
+     */
+    size_t struct_size;
+    /**
+     * Offset of the packet's first byte (its SOP marker, when present).
+     */
+    uint64_t offset;
+    /**
+     * Bytes in the tile-part data: SOP, header when in-stream, EPH, body.
+     */
+    uint64_t length;
+    /**
+     * Bytes of the header in the tile-part data, EPH included (0 when the
+     * header is packed in PPM / PPT).
+     */
+    uint64_t header_length;
+    /**
+     * Bytes of the header in the tile's packed header stream (0 when
+     * in-stream).
+     */
+    uint64_t packed_header_length;
+    /**
+     * Where that header starts in the tile's packed header stream.
+     */
+    uint64_t packed_header_offset;
+    /**
+     * Offset of the body.
+     */
+    uint64_t body_offset;
+    /**
+     * Bytes of the body.
+     */
+    uint64_t body_length;
+    /**
+     * Sequence number within the tile (SOP carries it mod 65536).
+     */
+    uint32_t seq;
+    /**
+     * Precinct (raster index within the resolution).
+     */
+    uint32_t precinct;
+    /**
+     * Index of the packet's tile-part in codestream order.
+     */
+    uint32_t tile_part;
+    /**
+     * Code-blocks the packet carries data for.
+     */
+    uint32_t code_blocks;
+    /**
+     * Tile index.
+     */
+    uint16_t tile;
+    /**
+     * Quality layer.
+     */
+    uint16_t layer;
+    /**
+     * Component.
+     */
+    uint16_t component;
+    /**
+     * Resolution level.
+     */
+    uint8_t resolution;
+    /**
+     * True when the packet starts with an SOP marker.
+     */
+    bool sop;
+} jsec_j2k_packet;
 
 #ifdef __cplusplus
 extern "C" {
@@ -1839,6 +1929,151 @@ enum jsec_status jsec_buffer_data(const struct jsec_buffer *buffer,
  * `buffer` is NULL or a live `jsec_buffer` not used after this call.
  */
 JSEC_API void jsec_buffer_free(struct jsec_buffer *buffer);
+
+/**
+ * Index every packet of the JPEG 2000 codestream or JP2 file in `data`
+ * (`len` bytes): decodes the main and tile-part headers and every packet
+ * header (no entropy decoding). On success `*out` receives an index freed
+ * with `jsec_j2k_index_free`; on failure `*out` is not written
+ * (`JSEC_ERR_MALFORMED` with a message naming what is wrong and where).
+ * NULL `data` or `out` is `JSEC_ERR_INVALID_ARGUMENT`. Thread-safe.
+ *
+ * # Safety
+ *
+ * `data` is NULL or readable for `len` bytes; `out` is NULL or writable.
+ */
+JSEC_API
+enum jsec_status jsec_j2k_index_new(const uint8_t *data,
+                                    size_t len,
+                                    const struct jsec_j2k_index **out);
+
+/**
+ * The number of packets in the index (`*count`), and the number of
+ * packets the codestream's progression declares but does not contain
+ * (`*missing`, non-zero for a truncated stream; may be NULL). NULL `index`
+ * or `count` is `JSEC_ERR_INVALID_ARGUMENT`. Thread-safe.
+ *
+ * # Safety
+ *
+ * `index` is NULL or a live `jsec_j2k_index`; `count` is NULL or writable;
+ * `missing` is NULL or writable.
+ */
+JSEC_API
+enum jsec_status jsec_j2k_index_packet_count(const struct jsec_j2k_index *index,
+                                             size_t *count,
+                                             uint64_t *missing);
+
+/**
+ * Packet `i` (0-based, codestream order) of the index, into the caller
+ * struct `*packet` (`struct_size` set). `i` past the end is
+ * `JSEC_ERR_INVALID_ARGUMENT` and nothing is written. NULL `index` or
+ * `packet` is `JSEC_ERR_INVALID_ARGUMENT`. Thread-safe.
+ *
+ * # Safety
+ *
+ * `index` is NULL or a live `jsec_j2k_index`; `packet` is NULL or points
+ * to `packet->struct_size` writable bytes.
+ */
+JSEC_API
+enum jsec_status jsec_j2k_index_packet(const struct jsec_j2k_index *index,
+                                       size_t i,
+                                       struct jsec_j2k_packet *packet);
+
+/**
+ * Release an index (NULL is a no-op). Must not race with another use of
+ * the handle.
+ *
+ * # Safety
+ *
+ * `index` is NULL or a live `jsec_j2k_index` not used after this call.
+ */
+JSEC_API void jsec_j2k_index_free(const struct jsec_j2k_index *index);
+
+/**
+ * Make a transcoding-options builder that keeps everything. On success
+ * `*out` receives a builder freed with `jsec_j2k_transcode_options_free`.
+ * NULL `out` is `JSEC_ERR_INVALID_ARGUMENT`. Thread-safe.
+ *
+ * # Safety
+ *
+ * `out` is NULL or writable.
+ */
+JSEC_API enum jsec_status jsec_j2k_transcode_options_new(struct jsec_j2k_transcode_options **out);
+
+/**
+ * Drop `levels` resolution levels (like `opj_decompress -r`); 0 keeps
+ * them all. More than 32 is `JSEC_ERR_INVALID_ARGUMENT` (more than the
+ * file has is reported by `jsec_j2k_transcode`). NULL `options` is
+ * `JSEC_ERR_INVALID_ARGUMENT`.
+ *
+ * # Safety
+ *
+ * `options` is NULL or a live builder used by no other thread.
+ */
+JSEC_API
+enum jsec_status jsec_j2k_transcode_options_set_reduce(struct jsec_j2k_transcode_options *options,
+                                                       uint32_t levels);
+
+/**
+ * Keep the first `layers` quality layers (like `opj_decompress -l`); 0
+ * keeps them all. More than 65535 is `JSEC_ERR_INVALID_ARGUMENT`. NULL
+ * `options` is `JSEC_ERR_INVALID_ARGUMENT`.
+ *
+ * # Safety
+ *
+ * `options` is NULL or a live builder used by no other thread.
+ */
+JSEC_API
+enum jsec_status jsec_j2k_transcode_options_set_layers(struct jsec_j2k_transcode_options *options,
+                                                       uint32_t layers);
+
+/**
+ * Keep only the `count` tiles listed in `tiles` (copied); NULL `tiles`
+ * with `count` 0 keeps all tiles again. NULL `options`, or NULL `tiles`
+ * with a non-zero `count`, is `JSEC_ERR_INVALID_ARGUMENT`.
+ *
+ * # Safety
+ *
+ * `options` is NULL or a live builder used by no other thread; `tiles` is
+ * NULL or readable for `count` values.
+ */
+JSEC_API
+enum jsec_status jsec_j2k_transcode_options_set_tiles(struct jsec_j2k_transcode_options *options,
+                                                      const uint16_t *tiles,
+                                                      size_t count);
+
+/**
+ * Release a transcoding-options builder (NULL is a no-op).
+ *
+ * # Safety
+ *
+ * `options` is NULL or a live builder not used after this call.
+ */
+JSEC_API void jsec_j2k_transcode_options_free(struct jsec_j2k_transcode_options *options);
+
+/**
+ * Transcode the JPEG 2000 file in `data` without keys: keep the packets of
+ * the lower resolutions, first layers and chosen tiles (`options`, NULL to
+ * keep everything) and rewrite the headers that describe them (see
+ * docs/cli.md, `j2k transcode`). The result is indexed again before it is
+ * returned. On success `*out` receives it in a buffer freed with
+ * `jsec_buffer_free`. `JSEC_ERR_INVALID_ARGUMENT`: options the file cannot
+ * take (more levels than it has, tiles it does not have, a tile size that
+ * cannot be halved); `JSEC_ERR_MALFORMED`: a damaged file;
+ * `JSEC_ERR_UNSUPPORTED`: a stream whose reduced geometry would reorder its
+ * packets. NULL `data` or `out` is `JSEC_ERR_INVALID_ARGUMENT`.
+ * Thread-safe.
+ *
+ * # Safety
+ *
+ * `options` is NULL or a live builder not being changed; `data` is NULL or
+ * readable for `len` bytes; `out` is NULL or writable.
+ */
+JSEC_API
+enum jsec_status jsec_j2k_transcode(const struct jsec_j2k_transcode_options *options,
+                                    const uint8_t *data,
+                                    size_t len,
+                                    struct jsec_buffer **out);
 
 #ifdef __cplusplus
 }  // extern "C"

@@ -1439,7 +1439,7 @@ fn inspect_reports_embedded_images_and_warnings() {
 const HEADER: &str = include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/include/jsec.h"));
 
 /// The FFI sources, to find every exported function.
-const SOURCES: [&str; 8] = [
+const SOURCES: [&str; 9] = [
     include_str!("../src/ffi/boundary.rs"),
     include_str!("../src/ffi/version.rs"),
     include_str!("../src/ffi/key.rs"),
@@ -1448,6 +1448,7 @@ const SOURCES: [&str; 8] = [
     include_str!("../src/ffi/report.rs"),
     include_str!("../src/ffi/stream.rs"),
     include_str!("../src/ffi/sign.rs"),
+    include_str!("../src/ffi/j2k.rs"),
 ];
 
 fn exported_functions() -> Vec<&'static str> {
@@ -1674,4 +1675,5 @@ fn caller_structs_list_every_field() {
     check::<jsec_fspe_image_info>(16);
     check::<jsec_fspe_bit_stats>(5);
     check::<jsec::ffi::sign::jsec_sign_verification>(14);
+    check::<jsec::ffi::j2k::jsec_j2k_packet>(16);
 }

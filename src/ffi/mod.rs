@@ -17,7 +17,8 @@
 //! * [`report`]: `jsec_fspe_report`, `jsec_fspe_inspect`.
 //! * [`stream`]: `jsec_fspe_stream` (digest and cipher streams).
 //! * [`sign`]: croppable signatures: keys, options, `jsec_buffer`, sign,
-//!   attach, verify.
+//!   attach, verify, signing sessions.
+//! * [`j2k`]: the JPEG 2000 packet index and keyless transcoding.
 
 #![allow(non_camel_case_types)]
 // The one module allowed to use `unsafe` (denied crate-wide in Cargo.toml).
@@ -44,3 +45,5 @@ pub mod report;
 pub mod stream;
 
 pub mod sign;
+
+pub mod j2k;
