@@ -674,6 +674,35 @@ typedef struct jsec_j2k_packet {
     bool sop;
 } jsec_j2k_packet;
 
+/**
+ * What one code-block contributes to a packet
+ * (`jsec_j2k_index_contribution`). A caller struct: set `struct_size =
+ * sizeof(jsec_j2k_contribution)`.
+ */
+typedef struct jsec_j2k_contribution {
+    /**
+     * Set by the caller to `sizeof(jsec_j2k_contribution)`.
+     */
+    size_t struct_size;
+    /**
+     * Code-block index within the precinct's part of its sub-band (raster).
+     */
+    uint32_t block;
+    /**
+     * Coding passes added.
+     */
+    uint32_t passes;
+    /**
+     * Bytes added to the packet body (the contributions' bytes follow one
+     * another in the body in this order).
+     */
+    uint32_t bytes;
+    /**
+     * Sub-band: 0 for LL (resolution 0), else 0 HL, 1 LH, 2 HH.
+     */
+    uint32_t band;
+} jsec_j2k_contribution;
+
 #ifdef __cplusplus
 extern "C" {
 #endif // __cplusplus
@@ -1978,6 +2007,23 @@ JSEC_API
 enum jsec_status jsec_j2k_index_packet(const struct jsec_j2k_index *index,
                                        size_t i,
                                        struct jsec_j2k_packet *packet);
+
+/**
+ * Contribution `j` (0 to the packet's `code_blocks` - 1) of packet `i`,
+ * into the caller struct `*contribution`. Indices past the end are
+ * `JSEC_ERR_INVALID_ARGUMENT` and nothing is written; so are NULL `index`
+ * and `contribution`. Thread-safe.
+ *
+ * # Safety
+ *
+ * `index` is NULL or a live `jsec_j2k_index`; `contribution` is NULL or
+ * points to `contribution->struct_size` writable bytes.
+ */
+JSEC_API
+enum jsec_status jsec_j2k_index_contribution(const struct jsec_j2k_index *index,
+                                             size_t i,
+                                             size_t j,
+                                             struct jsec_j2k_contribution *contribution);
 
 /**
  * Release an index (NULL is a no-op). Must not race with another use of

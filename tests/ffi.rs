@@ -1676,4 +1676,5 @@ fn caller_structs_list_every_field() {
     check::<jsec_fspe_bit_stats>(5);
     check::<jsec::ffi::sign::jsec_sign_verification>(14);
     check::<jsec::ffi::j2k::jsec_j2k_packet>(16);
+    check::<jsec::ffi::j2k::jsec_j2k_contribution>(4);
 }

@@ -193,6 +193,73 @@ pub unsafe extern "C" fn jsec_j2k_index_packet(
     })
 }
 
+/// What one code-block contributes to a packet
+/// (`jsec_j2k_index_contribution`). A caller struct: set `struct_size =
+/// sizeof(jsec_j2k_contribution)`.
+#[repr(C)]
+#[derive(Debug, Clone, Copy, Default)]
+pub struct jsec_j2k_contribution {
+    /// Set by the caller to `sizeof(jsec_j2k_contribution)`.
+    pub struct_size: usize,
+    /// Code-block index within the precinct's part of its sub-band (raster).
+    pub block: u32,
+    /// Coding passes added.
+    pub passes: u32,
+    /// Bytes added to the packet body (the contributions' bytes follow one
+    /// another in the body in this order).
+    pub bytes: u32,
+    /// Sub-band: 0 for LL (resolution 0), else 0 HL, 1 LH, 2 HH.
+    pub band: u32,
+}
+
+// SAFETY: `#[repr(C)]` with `struct_size: usize` first; every later field listed.
+unsafe impl SizedStruct for jsec_j2k_contribution {
+    fn field_ends() -> Vec<usize> {
+        field_ends!(jsec_j2k_contribution: block, passes, bytes, band)
+    }
+}
+
+/// Contribution `j` (0 to the packet's `code_blocks` - 1) of packet `i`,
+/// into the caller struct `*contribution`. Indices past the end are
+/// `JSEC_ERR_INVALID_ARGUMENT` and nothing is written; so are NULL `index`
+/// and `contribution`. Thread-safe.
+///
+/// # Safety
+///
+/// `index` is NULL or a live `jsec_j2k_index`; `contribution` is NULL or
+/// points to `contribution->struct_size` writable bytes.
+#[no_mangle]
+pub unsafe extern "C" fn jsec_j2k_index_contribution(
+    index: *const jsec_j2k_index,
+    i: usize,
+    j: usize,
+    contribution: *mut jsec_j2k_contribution,
+) -> jsec_status {
+    boundary("jsec_j2k_index_contribution", || {
+        check_out(contribution, "contribution")?;
+        // SAFETY: `index` is NULL or a live handle by the contract.
+        let ix = unsafe { try_ref(index, "index") }?;
+        let p = ix.packets.get(i).ok_or_else(|| {
+            Error::invalid_argument(format!("packet {i}: the index holds {}", ix.packets.len()))
+        })?;
+        let c = p.contributions.get(j).ok_or_else(|| {
+            Error::invalid_argument(format!(
+                "contribution {j} of packet {i}, which has {}",
+                p.contributions.len()
+            ))
+        })?;
+        let full = jsec_j2k_contribution {
+            struct_size: std::mem::size_of::<jsec_j2k_contribution>(),
+            block: c.block,
+            passes: c.passes,
+            bytes: c.bytes,
+            band: c.band as u32,
+        };
+        // SAFETY: `contribution` is non-NULL and holds `struct_size` writable bytes by the contract.
+        unsafe { write_sized(contribution, &full, "contribution") }
+    })
+}
+
 /// Release an index (NULL is a no-op). Must not race with another use of
 /// the handle.
 ///

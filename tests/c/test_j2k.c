@@ -115,6 +115,21 @@ static void check_index(const char *name, const unsigned char *data, size_t len)
             CHECK(data[p.offset] == 0xFF && data[p.offset + 1] == 0x91);
             CHECK_EQ_U(((unsigned)data[p.offset + 4] << 8) | data[p.offset + 5], p.seq % 65536);
         }
+        /* The contributions add up to the body. */
+        {
+            uint64_t sum = 0;
+            uint32_t j;
+            jsec_j2k_contribution c;
+            c.struct_size = sizeof c;
+            for (j = 0; j < p.code_blocks; j++) {
+                CHECK_OK(jsec_j2k_index_contribution(ix, i, j, &c));
+                CHECK(c.passes > 0 && c.band < 3);
+                sum += c.bytes;
+            }
+            CHECK_EQ_U(sum, p.body_length);
+            CHECK_FAILS(jsec_j2k_index_contribution(ix, i, p.code_blocks, &c),
+                        JSEC_ERR_INVALID_ARGUMENT, "contribution");
+        }
         /* In one tile-part, packets follow each other without gaps. */
         if (i > 0 && p.tile_part == prev.tile_part)
             CHECK_MSG(p.offset == prev.offset + prev.length, "%s: gap before packet %zu", name, i);
@@ -125,6 +140,10 @@ static void check_index(const char *name, const unsigned char *data, size_t len)
     CHECK_FAILS(jsec_j2k_index_packet(ix, n, &p), JSEC_ERR_INVALID_ARGUMENT, "index holds");
     CHECK_FAILS(jsec_j2k_index_packet(ix, 0, NULL), JSEC_ERR_INVALID_ARGUMENT, "packet");
     CHECK_FAILS(jsec_j2k_index_packet(NULL, 0, &p), JSEC_ERR_INVALID_ARGUMENT, "index");
+    CHECK_FAILS(jsec_j2k_index_contribution(ix, 0, 0, NULL), JSEC_ERR_INVALID_ARGUMENT,
+                "contribution");
+    CHECK_FAILS(jsec_j2k_index_contribution(ix, n, 0, NULL), JSEC_ERR_INVALID_ARGUMENT,
+                "contribution");
     CHECK_FAILS(jsec_j2k_index_packet_count(ix, NULL, NULL), JSEC_ERR_INVALID_ARGUMENT, "count");
     memset(&p, 0x5C, sizeof p);
     p.struct_size = offsetof(jsec_j2k_packet, length);
