@@ -85,10 +85,18 @@ fn transcoded_files_decode_like_opj_reduce_and_layers() {
         let nl = cs.cod.style.levels;
         let layers = cs.cod.layers;
         let ext = path.extension().unwrap().to_string_lossy().to_string();
-        let mut combos = vec![(0u8, None), (0, Some(1)), (1, None)];
-        if nl >= 2 {
-            combos.push((nl.min(3), Some(layers.div_ceil(2))));
-        }
+        // Every resolution reduction with all layers, every layer count
+        // (at most 6 of them, spread) at full resolution, and mixes.
+        let mut combos: Vec<(u8, Option<u16>)> = (0..=nl).map(|n| (n, None)).collect();
+        let mut ls: Vec<u16> = vec![1, 2, 3, layers / 2, layers - 1, layers];
+        ls.retain(|&l| l >= 1 && l <= layers);
+        ls.sort();
+        ls.dedup();
+        combos.extend(ls.iter().map(|&l| (0, Some(l))));
+        combos.push((nl / 2, Some(1)));
+        combos.push((nl, Some(layers.div_ceil(2))));
+        combos.sort();
+        combos.dedup();
         for (n, l) in combos {
             if n > nl {
                 continue;
@@ -129,7 +137,7 @@ fn transcoded_files_decode_like_opj_reduce_and_layers() {
         }
     }
     eprintln!("{done} transcodes decode like opj_decompress -r/-l; {refused} refused");
-    assert!(done >= 120, "only {done} transcodes checked");
+    assert!(done >= 400, "only {done} transcodes checked");
 }
 
 #[test]
