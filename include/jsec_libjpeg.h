@@ -721,6 +721,24 @@ static inline int jsec_jpeg_find_scan(const unsigned char *buf, size_t len, size
     }
 }
 
+/* The failure `e` of a per-scan call (already recorded): raised through
+ * cinfo->err->error_exit when `cinfo` is given (a copy kept in the
+ * object's pool when the caller gave no record of its own, so that the
+ * handler can read it), else its status returned. */
+static inline jsec_status jsec_jpeg_fail_(j_common_ptr cinfo, jsec_jpeg_error *e,
+                                          const jsec_jpeg_error *callers) {
+    if (cinfo != NULL) {
+        if (callers == NULL) {
+            jsec_jpeg_error *kept = (jsec_jpeg_error *)(*cinfo->mem->alloc_small)(
+                cinfo, JPOOL_PERMANENT, sizeof(jsec_jpeg_error));
+            *kept = *e;
+            e = kept;
+        }
+        jsec_jpeg_raise_(cinfo, e);
+    }
+    return e->status;
+}
+
 /**
  * Encrypt or decrypt one scan in place: the entropy-coded data
  * `file[data_start .. data_end)` of the primary image, where `file[0 ..
@@ -781,17 +799,7 @@ static inline jsec_status jsec_jpeg_process_scan(j_common_ptr cinfo,
         }
         jsec_jpeg_record_(e, st);
     }
-    if (cinfo != NULL) {
-        if (err == NULL) {
-            /* The handler may look at the record: keep it alive in the pool. */
-            jsec_jpeg_error *kept = (jsec_jpeg_error *)(*cinfo->mem->alloc_small)(
-                cinfo, JPOOL_PERMANENT, sizeof(jsec_jpeg_error));
-            *kept = *e;
-            e = kept;
-        }
-        jsec_jpeg_raise_(cinfo, e);
-    }
-    return e->status;
+    return jsec_jpeg_fail_(cinfo, e, err);
 }
 
 /**
@@ -826,17 +834,7 @@ static inline jsec_status jsec_jpeg_sign_scan(j_common_ptr cinfo, jsec_sign_sess
         return JSEC_OK;
     }
     jsec_jpeg_record_(e, st);
-    if (cinfo != NULL) {
-        if (err == NULL) {
-            /* The handler may look at the record: keep it alive in the pool. */
-            jsec_jpeg_error *kept = (jsec_jpeg_error *)(*cinfo->mem->alloc_small)(
-                cinfo, JPOOL_PERMANENT, sizeof(jsec_jpeg_error));
-            *kept = *e;
-            e = kept;
-        }
-        jsec_jpeg_raise_(cinfo, e);
-    }
-    return e->status;
+    return jsec_jpeg_fail_(cinfo, e, err);
 }
 
 #ifdef __cplusplus

@@ -9,30 +9,11 @@ mod common;
 
 use jsec::j2k::{J2kFile, Progression};
 use jsec::ErrorKind;
-use std::path::{Path, PathBuf};
-
-fn corpus_files() -> Vec<PathBuf> {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus");
-    let mut v = Vec::new();
-    for dir in ["j2k-conformance", "generated/j2k"] {
-        let Ok(rd) = std::fs::read_dir(root.join(dir)) else {
-            continue;
-        };
-        for e in rd.flatten() {
-            let p = e.path();
-            let ext = p.extension().and_then(|e| e.to_str()).unwrap_or("");
-            if matches!(ext, "j2k" | "jp2" | "j2c") {
-                v.push(p);
-            }
-        }
-    }
-    v.sort();
-    v
-}
+use std::path::Path;
 
 #[test]
 fn corpus_files_parse_and_write_back_identical() {
-    let files = corpus_files();
+    let files = common::j2k_corpus_files(true);
     if files.is_empty() {
         eprintln!("shared corpus not found: skipped");
         return;
@@ -387,7 +368,7 @@ fn jp2_boxes_are_checked_and_kept() {
 fn random_damage_never_panics() {
     // The fuzz target's body (write back identical, re-parse equal) over
     // the corpus and damaged copies of a small stream.
-    for path in corpus_files() {
+    for path in common::j2k_corpus_files(true) {
         bodies::j2k_codestream(&std::fs::read(path).unwrap());
     }
     let d = small();

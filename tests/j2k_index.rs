@@ -10,7 +10,7 @@ mod common;
 use jsec::j2k::codestream::Codestream;
 use jsec::j2k::marker::{PLT, SOP};
 use jsec::j2k::{J2kFile, PacketIndex};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
 
 /// The packet lengths a tile-part's PLT segments give (Zplt order; 7-bit
@@ -101,30 +101,9 @@ fn check(name: &str, data: &[u8]) -> (usize, usize, usize) {
     (ix.packets.len(), by_sop, by_plt)
 }
 
-fn corpus_files() -> Vec<PathBuf> {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus");
-    let mut v = Vec::new();
-    for dir in ["j2k-conformance", "generated/j2k"] {
-        for e in std::fs::read_dir(root.join(dir))
-            .into_iter()
-            .flatten()
-            .flatten()
-        {
-            let p = e.path();
-            let ext = p.extension().and_then(|e| e.to_str()).unwrap_or("");
-            let bad = p.file_name().unwrap().to_string_lossy().starts_with("bad-");
-            if matches!(ext, "j2k" | "jp2" | "j2c") && !bad {
-                v.push(p);
-            }
-        }
-    }
-    v.sort();
-    v
-}
-
 #[test]
 fn every_corpus_file_indexes_exactly() {
-    let files = corpus_files();
+    let files = common::j2k_corpus_files(false);
     if files.is_empty() {
         eprintln!("shared corpus not found: skipped");
         return;
@@ -382,37 +361,11 @@ fn repack(data: &[u8], place: Place) -> Vec<u8> {
     out
 }
 
-/// The decoded samples of `data` by `opj_decompress`: one PGX file per
-/// component (any sub-sampling and depth), concatenated.
+/// The decoded samples of `data` by `opj_decompress`.
 fn opj_decode(d: &Path, name: &str, data: &[u8]) -> Vec<u8> {
-    let sub = d.join(name);
-    std::fs::create_dir_all(&sub).unwrap();
-    let input = sub.join("in.j2k");
+    let input = d.join(format!("{name}.j2k"));
     std::fs::write(&input, data).unwrap();
-    let st = Command::new("opj_decompress")
-        .arg("-i")
-        .arg(&input)
-        .arg("-o")
-        .arg(sub.join("out.pgx"))
-        .output()
-        .unwrap();
-    assert!(
-        st.status.success(),
-        "{name}: {}",
-        String::from_utf8_lossy(&st.stderr)
-    );
-    let mut files: Vec<PathBuf> = std::fs::read_dir(&sub)
-        .unwrap()
-        .flatten()
-        .map(|e| e.path())
-        .filter(|p| p.extension().is_some_and(|e| e == "pgx"))
-        .collect();
-    files.sort();
-    assert!(!files.is_empty(), "{name}: no output");
-    files
-        .iter()
-        .flat_map(|p| std::fs::read(p).unwrap())
-        .collect()
+    common::opj_samples(d, name, &input, &[])
 }
 
 #[test]

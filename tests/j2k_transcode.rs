@@ -8,61 +8,7 @@ mod common;
 use jsec::j2k::transcode::{transcode, TranscodeOptions};
 use jsec::j2k::{J2kFile, PacketIndex};
 use jsec::ErrorKind;
-use std::path::{Path, PathBuf};
-use std::process::Command;
-
-fn corpus_files() -> Vec<PathBuf> {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus");
-    let mut v = Vec::new();
-    for dir in ["j2k-conformance", "generated/j2k"] {
-        for e in std::fs::read_dir(root.join(dir))
-            .into_iter()
-            .flatten()
-            .flatten()
-        {
-            let p = e.path();
-            let ext = p.extension().and_then(|e| e.to_str()).unwrap_or("");
-            let bad = p.file_name().unwrap().to_string_lossy().starts_with("bad-");
-            if matches!(ext, "j2k" | "jp2") && !bad {
-                v.push(p);
-            }
-        }
-    }
-    v.sort();
-    v
-}
-
-/// `opj_decompress` of `input` with `args`: the samples of every component
-/// (PGX files), concatenated.
-fn decode(work: &Path, tag: &str, input: &Path, args: &[String]) -> Vec<u8> {
-    let sub = work.join(tag);
-    std::fs::create_dir_all(&sub).unwrap();
-    let o = Command::new("opj_decompress")
-        .arg("-i")
-        .arg(input)
-        .arg("-o")
-        .arg(sub.join("out.pgx"))
-        .args(args)
-        .output()
-        .unwrap();
-    assert!(
-        o.status.success(),
-        "{tag}: {}",
-        String::from_utf8_lossy(&o.stderr)
-    );
-    let mut files: Vec<PathBuf> = std::fs::read_dir(&sub)
-        .unwrap()
-        .flatten()
-        .map(|e| e.path())
-        .collect();
-    files.sort();
-    let v: Vec<u8> = files
-        .iter()
-        .flat_map(|p| std::fs::read(p).unwrap())
-        .collect();
-    std::fs::remove_dir_all(&sub).unwrap();
-    v
-}
+use std::path::Path;
 
 #[test]
 fn transcoded_files_decode_like_opj_reduce_and_layers() {
@@ -70,7 +16,7 @@ fn transcoded_files_decode_like_opj_reduce_and_layers() {
         eprintln!("opj_decompress not found (libopenjp2-tools): skipped");
         return;
     }
-    let files = corpus_files();
+    let files = common::j2k_corpus_files(false);
     if files.is_empty() {
         eprintln!("shared corpus not found: skipped");
         return;
@@ -125,8 +71,8 @@ fn transcoded_files_decode_like_opj_reduce_and_layers() {
             if let Some(l) = l {
                 args.extend(["-l".to_string(), l.to_string()]);
             }
-            let want = decode(dir.path(), "orig", path, &args);
-            let got = decode(dir.path(), "new", &t, &[]);
+            let want = common::opj_samples(dir.path(), "orig", path, &args);
+            let got = common::opj_samples(dir.path(), "new", &t, &[]);
             assert!(
                 got == want,
                 "{name} -r {n} -l {l:?}: other samples than opj_decompress -r -l"

@@ -1155,7 +1155,9 @@ pub unsafe extern "C" fn jsec_sign_session_finish(
         // SAFETY: `session` is NULL or a live, unshared handle by the contract.
         let s = unsafe { try_mut(session, "session") }?;
         live(s)?;
-        let inner = s.inner.take().expect("checked live");
+        let Some(inner) = s.inner.take() else {
+            return Err(Error::new(ErrorKind::Internal, "session state lost"));
+        };
         let signed = match s.key.long_term() {
             None => inner.finish_compact()?,
             Some(signer) => inner.finish_paper(signer, s.certificate.as_deref())?,

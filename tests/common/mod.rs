@@ -549,3 +549,67 @@ pub fn jpegtran_crop(jpeg: &[u8], (x, y, w, h): (u32, u32, u32, u32)) -> Vec<u8>
     assert!(st.success(), "jpegtran -crop {w}x{h}+{x}+{y} failed");
     std::fs::read(o).unwrap()
 }
+
+/// The J2K / JP2 / J2C files of the shared corpus (`j2k-conformance`,
+/// `generated/j2k`), sorted; the deliberately damaged `bad-*` ones only
+/// when `with_bad`. Empty when the corpus is absent.
+pub fn j2k_corpus_files(with_bad: bool) -> Vec<std::path::PathBuf> {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus");
+    let mut v = Vec::new();
+    for dir in ["j2k-conformance", "generated/j2k"] {
+        for e in std::fs::read_dir(root.join(dir))
+            .into_iter()
+            .flatten()
+            .flatten()
+        {
+            let p = e.path();
+            let ext = p.extension().and_then(|e| e.to_str()).unwrap_or("");
+            let bad = p.file_name().unwrap().to_string_lossy().starts_with("bad-");
+            if matches!(ext, "j2k" | "jp2" | "j2c") && (with_bad || !bad) {
+                v.push(p);
+            }
+        }
+    }
+    v.sort();
+    v
+}
+
+/// `opj_decompress` of the file `input` with `args`: the samples of every
+/// component (one PGX file each, any sub-sampling and depth), concatenated.
+/// Works in a sub-folder `tag` of `work`, removed afterwards.
+pub fn opj_samples(
+    work: &std::path::Path,
+    tag: &str,
+    input: &std::path::Path,
+    args: &[String],
+) -> Vec<u8> {
+    let sub = work.join(tag);
+    std::fs::create_dir_all(&sub).unwrap();
+    let o = std::process::Command::new("opj_decompress")
+        .arg("-i")
+        .arg(input)
+        .arg("-o")
+        .arg(sub.join("out.pgx"))
+        .args(args)
+        .output()
+        .unwrap();
+    assert!(
+        o.status.success(),
+        "{tag}: {}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let mut files: Vec<std::path::PathBuf> = std::fs::read_dir(&sub)
+        .unwrap()
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|e| e == "pgx"))
+        .collect();
+    files.sort();
+    assert!(!files.is_empty(), "{tag}: opj_decompress wrote nothing");
+    let v = files
+        .iter()
+        .flat_map(|p| std::fs::read(p).unwrap())
+        .collect();
+    std::fs::remove_dir_all(&sub).unwrap();
+    v
+}
