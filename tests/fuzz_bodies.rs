@@ -266,3 +266,32 @@ fn sign_session_on_seeds_and_500_mutations() {
         }
     }
 }
+
+#[test]
+fn longterm_keys_on_real_keys_and_damage() {
+    use jsec::crypto::longterm::LongTermSecret;
+    let k = LongTermSecret::generate_ecdsa_p256();
+    let pem = k.to_pkcs8_pem().unwrap();
+    let spki = k.public_key().spki_der().to_vec();
+    let seeds: Vec<Vec<u8>> = vec![
+        pem.as_bytes().to_vec(),
+        k.public_key().to_pem().into_bytes(),
+        spki.clone(),
+        b"-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n".to_vec(),
+    ];
+    for s in &seeds {
+        bodies::longterm_keys(s);
+    }
+    let mut rng = Rng::new(0x4B45);
+    for _ in 0..1500 {
+        let mut x = seeds[rng.below(seeds.len())].clone();
+        for _ in 0..1 + rng.below(3) {
+            let i = rng.below(x.len());
+            x[i] = rng.below(256) as u8;
+        }
+        if rng.below(4) == 0 {
+            x.truncate(rng.below(x.len() + 1));
+        }
+        bodies::longterm_keys(&x);
+    }
+}

@@ -339,3 +339,26 @@ pub fn j2k_codestream(data: &[u8]) {
         Err(e) => assert!(!e.message().is_empty()),
     }
 }
+
+/// `longterm_keys` target: the key and certificate readers of the paper
+/// profile (PEM / DER detection over RustCrypto's parsers) never panic,
+/// errors have a message, and a key that parses round-trips.
+pub fn longterm_keys(data: &[u8]) {
+    use jsec::crypto::longterm::{Certificate, LongTermPublic, LongTermSecret};
+    match LongTermSecret::from_encoded(data) {
+        Ok(k) => {
+            let pem = k.to_pkcs8_pem().expect("encode");
+            let back = LongTermSecret::from_encoded(pem.as_bytes()).expect("re-read");
+            assert!(back.public_key() == k.public_key());
+        }
+        Err(e) => assert!(!e.message().is_empty()),
+    }
+    match LongTermPublic::from_encoded(data) {
+        Ok(k) => assert!(LongTermPublic::from_spki_der(k.spki_der()).expect("re-read") == k),
+        Err(e) => assert!(!e.message().is_empty()),
+    }
+    match Certificate::from_encoded(data) {
+        Ok(c) => assert!(Certificate::from_encoded(c.der()).expect("re-read") == c),
+        Err(e) => assert!(!e.message().is_empty()),
+    }
+}
