@@ -147,7 +147,8 @@ fn bad(at: usize, msg: String) -> Error {
 /// body length.
 fn decode_header(
     bits: &mut HeaderBits,
-    st: &mut PrecinctState,
+    st: &mut Option<PrecinctState>,
+    make: impl FnOnce() -> Result<PrecinctState>,
     layer: u32,
     style: u8,
     work: &mut u64,
@@ -157,6 +158,12 @@ fn decode_header(
     if bits.bit()? == 0 {
         return Ok((out, 0));
     }
+    // The precinct's decoder state exists from its first non-empty packet
+    // on (most precincts of finely tiled streams only ever send empty ones).
+    let st = match st {
+        Some(s) => s,
+        None => st.insert(make()?),
+    };
     for (bi, band) in st.bands.iter_mut().enumerate() {
         if band.included == 0 && band.incl.all_at_least(layer + 1) {
             // No code-block of the band can be included yet: nothing to
@@ -460,7 +467,7 @@ impl PacketIndex {
                 (tx0 as u64, ty0 as u64),
                 bytes.saturating_mul(8) + 65536,
             )?;
-            let mut states: std::collections::HashMap<(u16, u8, u32), PrecinctState> =
+            let mut states: std::collections::HashMap<(u16, u8, u32), Option<PrecinctState>> =
                 std::collections::HashMap::new();
             let mut next = 0usize;
             let mut headers = match tile_headers(cs, data, ppm.as_deref(), parts)? {
@@ -515,12 +522,9 @@ impl PacketIndex {
                     let c = id.component as usize;
                     let r = id.resolution as usize;
                     let key = (id.component, id.resolution, id.precinct);
-                    let st = match states.entry(key) {
-                        std::collections::hash_map::Entry::Occupied(e) => e.into_mut(),
-                        std::collections::hash_map::Entry::Vacant(e) => {
-                            e.insert(new_precinct(&tcs[c], r, id.precinct, &mut budget)?)
-                        }
-                    };
+                    let st = states.entry(key).or_insert(None);
+                    let budget = &mut budget;
+                    let make = || new_precinct(&tcs[c], r, id.precinct, budget);
                     let style = tcs[c].cb_style;
                     let where_ = || {
                         format!(
@@ -536,11 +540,15 @@ impl PacketIndex {
                         Headers::InStream => {
                             let src = &data[pos..tp.data.end];
                             let mut bits = HeaderBits::new(src);
-                            let (contribs, body) =
-                                decode_header(&mut bits, st, id.layer as u32, style, &mut work)
-                                    .map_err(|e| {
-                                        bad(pos, format!("{}: {}", where_(), e.message()))
-                                    })?;
+                            let (contribs, body) = decode_header(
+                                &mut bits,
+                                st,
+                                make,
+                                id.layer as u32,
+                                style,
+                                &mut work,
+                            )
+                            .map_err(|e| bad(pos, format!("{}: {}", where_(), e.message())))?;
                             let mut h = bits
                                 .finish()
                                 .map_err(|e| bad(pos, format!("{}: {}", where_(), e.message())))?;
@@ -559,18 +567,20 @@ impl PacketIndex {
                         Headers::Packed(v, p) => {
                             let src = &v[*p..];
                             let mut bits = HeaderBits::new(src);
-                            let (contribs, body) =
-                                decode_header(&mut bits, st, id.layer as u32, style, &mut work)
-                                    .map_err(|e| {
-                                        bad(
-                                            tp.offset(),
-                                            format!(
-                                                "{} (packed header): {}",
-                                                where_(),
-                                                e.message()
-                                            ),
-                                        )
-                                    })?;
+                            let (contribs, body) = decode_header(
+                                &mut bits,
+                                st,
+                                make,
+                                id.layer as u32,
+                                style,
+                                &mut work,
+                            )
+                            .map_err(|e| {
+                                bad(
+                                    tp.offset(),
+                                    format!("{} (packed header): {}", where_(), e.message()),
+                                )
+                            })?;
                             let mut h = bits.finish().map_err(|e| {
                                 bad(
                                     tp.offset(),

@@ -101,19 +101,26 @@ pub fn packet_order(
             ),
         ));
     }
-    // Layers sent so far, per (component, resolution, precinct).
-    let mut sent: Vec<Vec<Vec<u16>>> = tcs
-        .iter()
-        .map(|tc| {
+    // Layers sent so far, per (component, resolution, precinct): one
+    // array, `base[c][r]` where each resolution's precincts start.
+    let mut base: Vec<Vec<usize>> = Vec::with_capacity(tcs.len());
+    let mut n = 0usize;
+    for tc in tcs {
+        base.push(
             tc.resolutions
                 .iter()
-                .map(|r| vec![0u16; r.precincts() as usize])
-                .collect()
-        })
-        .collect();
+                .map(|r| {
+                    let b = n;
+                    n += r.precincts() as usize;
+                    b
+                })
+                .collect(),
+        );
+    }
+    let mut sent = vec![0u16; n];
     let mut out = Vec::new();
     let mut emit = |out: &mut Vec<PacketId>, l: u16, r: usize, c: usize, k: u32| {
-        let s = &mut sent[c][r][k as usize];
+        let s = &mut sent[base[c][r] + k as usize];
         if *s == l {
             *s += 1;
             out.push(PacketId {

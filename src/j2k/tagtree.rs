@@ -92,21 +92,23 @@ impl<'a> HeaderBits<'a> {
 /// of its children's values, coded incrementally against thresholds.
 #[derive(Debug, Clone)]
 pub struct TagTree {
-    /// Per level, from the leaves up: (width, height, offset into `nodes`).
-    levels: Vec<(u32, u32, usize)>,
-    /// Per node: the lower bound known so far and whether the value is
-    /// known (`value` = `low` then).
-    low: Vec<u32>,
-    known: Vec<bool>,
+    w: u32,
+    h: u32,
+    /// Per node, levels from the leaves up (raster order within a level):
+    /// the lower bound known so far, with [`KNOWN`] set once it is the
+    /// value.
+    nodes: Vec<u32>,
 }
+
+/// Flag of a node whose value is known.
+const KNOWN: u32 = 1 << 31;
 
 impl TagTree {
     /// A tree over `w` x `h` leaves (both at least 1).
     pub fn new(w: u32, h: u32) -> TagTree {
-        let mut levels = Vec::new();
-        let (mut lw, mut lh, mut n) = (w.max(1), h.max(1), 0usize);
+        let (w, h) = (w.max(1), h.max(1));
+        let (mut lw, mut lh, mut n) = (w, h, 0usize);
         loop {
-            levels.push((lw, lh, n));
             n += lw as usize * lh as usize;
             if lw == 1 && lh == 1 {
                 break;
@@ -115,22 +117,22 @@ impl TagTree {
             lh = lh.div_ceil(2);
         }
         TagTree {
-            levels,
-            low: vec![0; n],
-            known: vec![false; n],
+            w,
+            h,
+            nodes: vec![0; n],
         }
     }
 
     /// Number of nodes.
     pub fn nodes(&self) -> usize {
-        self.low.len()
+        self.nodes.len()
     }
 
     /// True when every leaf is known to be at least `threshold` (the
     /// root's lower bound reached it): decoding any leaf against
     /// `threshold` then reads no bit and gives `None`.
     pub fn all_at_least(&self, threshold: u32) -> bool {
-        self.low.last().is_some_and(|&l| l >= threshold)
+        self.nodes.last().is_some_and(|&l| l & !KNOWN >= threshold)
     }
 
     /// Decode leaf (`x`, `y`) against `threshold`: reads bits until the
@@ -144,38 +146,42 @@ impl TagTree {
         y: u32,
         threshold: u32,
     ) -> Result<Option<u32>> {
-        // The path from the root down to the leaf.
+        // The path from the leaf up to the root.
         let mut path = [0usize; 40];
-        let depth = self.levels.len();
-        for (i, &(w, _, off)) in self.levels.iter().enumerate() {
-            let (lx, ly) = (x >> i, y >> i);
-            path[i] = off + (ly * w + lx) as usize;
+        let mut depth = 0;
+        let (mut lw, mut lh, mut off, mut x, mut y) = (self.w, self.h, 0usize, x, y);
+        loop {
+            path[depth] = off + (y * lw + x) as usize;
+            depth += 1;
+            if lw == 1 && lh == 1 {
+                break;
+            }
+            off += lw as usize * lh as usize;
+            lw = lw.div_ceil(2);
+            lh = lh.div_ceil(2);
+            x >>= 1;
+            y >>= 1;
         }
         let mut low = 0u32;
-        for i in (0..depth).rev() {
-            let n = path[i];
-            if self.low[n] < low {
-                self.low[n] = low;
+        for &n in path[..depth].iter().rev() {
+            let node = &mut self.nodes[n];
+            if *node & !KNOWN < low {
+                *node = low | (*node & KNOWN);
             }
-            while !self.known[n] && self.low[n] < threshold {
+            while *node & KNOWN == 0 && *node < threshold {
                 if bits.bit()? == 1 {
-                    self.known[n] = true;
+                    *node |= KNOWN;
                 } else {
-                    self.low[n] += 1;
+                    *node += 1;
                 }
             }
-            low = self.low[n];
-            if !self.known[n] {
+            low = *node & !KNOWN;
+            if *node & KNOWN == 0 {
                 // At least `threshold` here, so at the leaf too.
                 return Ok(None);
             }
         }
-        let leaf = path[0];
-        Ok(if self.low[leaf] < threshold {
-            Some(self.low[leaf])
-        } else {
-            None
-        })
+        Ok(if low < threshold { Some(low) } else { None })
     }
 }
 
