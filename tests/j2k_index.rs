@@ -432,3 +432,31 @@ fn moved_headers_index_the_same_and_decode_the_same() {
         eprintln!("shared corpus not found: skipped");
     }
 }
+
+#[test]
+fn a_missing_eph_or_wrong_sop_is_named() {
+    let p =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus/generated/j2k/tiny-7x9.j2k");
+    let Ok(data) = std::fs::read(p) else {
+        eprintln!("shared corpus not found: skipped");
+        return;
+    };
+    let f = J2kFile::parse(&data).unwrap();
+    let ix = PacketIndex::build(&f.codestream, &data).unwrap();
+    let pk = &ix.packets[2];
+    // EPH sits just before the body.
+    let mut no_eph = data.clone();
+    assert_eq!(&no_eph[pk.body_offset - 2..pk.body_offset], &[0xFF, 0x92]);
+    no_eph[pk.body_offset - 2] = 0x00;
+    let e = PacketIndex::build(&J2kFile::parse(&no_eph).unwrap().codestream, &no_eph).unwrap_err();
+    assert!(
+        e.message().contains("packet 2") && e.message().contains("no EPH marker"),
+        "{e}"
+    );
+    // A SOP numbered for another packet.
+    let mut bad_sop = data.clone();
+    bad_sop[pk.offset + 5] ^= 1;
+    let e =
+        PacketIndex::build(&J2kFile::parse(&bad_sop).unwrap().codestream, &bad_sop).unwrap_err();
+    assert!(e.message().contains("SOP says packet"), "{e}");
+}

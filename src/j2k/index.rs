@@ -256,6 +256,31 @@ fn decode_header(
     Ok((out, body))
 }
 
+/// Decode one packet header at the start of `src` and, when `eph`, the EPH
+/// marker after it. Returns the contributions, the body length and the
+/// header's bytes (EPH included); an error carries its offset in `src`.
+fn read_header(
+    src: &[u8],
+    st: &mut Option<PrecinctState>,
+    make: impl FnOnce() -> Result<PrecinctState>,
+    layer: u32,
+    style: u8,
+    work: &mut u64,
+    eph: bool,
+) -> std::result::Result<(Vec<Contribution>, u64, usize), (usize, String)> {
+    let mut bits = HeaderBits::new(src);
+    let (contribs, body) = decode_header(&mut bits, st, make, layer, style, work)
+        .map_err(|e| (0, e.message().to_string()))?;
+    let mut h = bits.finish().map_err(|e| (0, e.message().to_string()))?;
+    if eph {
+        if !src[h..].starts_with(&EPH.to_be_bytes()) {
+            return Err((h, "no EPH marker after the header".into()));
+        }
+        h += 2;
+    }
+    Ok((contribs, body, h))
+}
+
 /// Where packet headers come from for one tile.
 enum Headers {
     /// In the tile-part data.
@@ -536,71 +561,38 @@ impl PacketIndex {
                         Headers::Packed(_, p) => *p,
                         Headers::InStream => 0,
                     };
-                    let (contribs, body, header_length, packed_header_length) = match &mut headers {
+                    // The header, from the tile-part data or the packed
+                    // stream; errors point at the header (in-stream) or at
+                    // the tile-part (packed).
+                    let (src, at, what) = match &headers {
+                        Headers::InStream => (&data[pos..tp.data.end], pos, "header"),
+                        Headers::Packed(v, p) => (&v[*p..], tp.offset(), "packed header"),
+                    };
+                    let (contribs, body, h) = read_header(
+                        src,
+                        st,
+                        make,
+                        id.layer as u32,
+                        style,
+                        &mut work,
+                        coding.cod.eph(),
+                    )
+                    .map_err(|(off, m)| {
+                        let off = if matches!(headers, Headers::InStream) {
+                            off
+                        } else {
+                            0
+                        };
+                        bad(at + off, format!("{} ({what}): {m}", where_()))
+                    })?;
+                    let (header_length, packed_header_length) = match &mut headers {
                         Headers::InStream => {
-                            let src = &data[pos..tp.data.end];
-                            let mut bits = HeaderBits::new(src);
-                            let (contribs, body) = decode_header(
-                                &mut bits,
-                                st,
-                                make,
-                                id.layer as u32,
-                                style,
-                                &mut work,
-                            )
-                            .map_err(|e| bad(pos, format!("{}: {}", where_(), e.message())))?;
-                            let mut h = bits
-                                .finish()
-                                .map_err(|e| bad(pos, format!("{}: {}", where_(), e.message())))?;
-                            if coding.cod.eph() {
-                                if !src[h..].starts_with(&EPH.to_be_bytes()) {
-                                    return Err(bad(
-                                        pos + h,
-                                        format!("{}: no EPH marker after the header", where_()),
-                                    ));
-                                }
-                                h += 2;
-                            }
                             pos += h;
-                            (contribs, body, h, 0)
+                            (h, 0)
                         }
-                        Headers::Packed(v, p) => {
-                            let src = &v[*p..];
-                            let mut bits = HeaderBits::new(src);
-                            let (contribs, body) = decode_header(
-                                &mut bits,
-                                st,
-                                make,
-                                id.layer as u32,
-                                style,
-                                &mut work,
-                            )
-                            .map_err(|e| {
-                                bad(
-                                    tp.offset(),
-                                    format!("{} (packed header): {}", where_(), e.message()),
-                                )
-                            })?;
-                            let mut h = bits.finish().map_err(|e| {
-                                bad(
-                                    tp.offset(),
-                                    format!("{} (packed header): {}", where_(), e.message()),
-                                )
-                            })?;
-                            if coding.cod.eph() {
-                                if !src[h..].starts_with(&EPH.to_be_bytes()) {
-                                    return Err(bad(
-                                        tp.offset(),
-                                        format!(
-                                            "{}: no EPH marker after the packed header",
-                                            where_()
-                                        ),
-                                    ));
-                                }
-                                h += 2;
-                            }
+                        Headers::Packed(_, p) => {
                             *p += h;
-                            (contribs, body, 0, h)
+                            (0, h)
                         }
                     };
                     if body > (tp.data.end - pos) as u64 {
