@@ -822,14 +822,12 @@ pub unsafe extern "C" fn jsec_sign_jpeg(
         // SAFETY: `jpeg` is readable for `len` bytes by the contract.
         let data = unsafe { try_slice(jpeg, len, "jpeg") }?;
         check_profile(key, &opts)?;
-        let signed = match key.long_term() {
-            None => match key {
-                SignKey::Bls(k) => sign::sign_jpeg(data, k, &opts.base)?,
-                _ => unreachable!("only BLS keys have no long-term signer"),
-            },
-            Some(signer) => {
+        let signed = match (key, key.long_term()) {
+            (SignKey::Bls(k), _) => sign::sign_jpeg(data, k, &opts.base)?,
+            (_, Some(signer)) => {
                 sign::sign_jpeg_paper(data, signer, opts.certificate.as_deref(), &opts.base)?
             }
+            (_, None) => return Err(Error::new(ErrorKind::Internal, "key without a signer")),
         };
         // SAFETY: `out` checked non-NULL; writable by the contract.
         unsafe { write_out(out, box_into_ptr::<jsec_buffer>(signed)) };
@@ -1047,15 +1045,13 @@ pub unsafe extern "C" fn jsec_sign_session_new(
         let key = unsafe { try_ref(key, "key") }?;
         let opts = options_or_default(options)?;
         check_profile(key, &opts)?;
-        let inner = match key.long_term() {
-            None => match key {
-                SignKey::Bls(k) => sign::SignSession::compact(k, &opts.base)?,
-                _ => unreachable!("only BLS keys have no long-term signer"),
-            },
-            Some(signer) => {
+        let inner = match (key, key.long_term()) {
+            (SignKey::Bls(k), _) => sign::SignSession::compact(k, &opts.base)?,
+            (_, Some(signer)) => {
                 sign::check_certificate(&signer.public_key()?, opts.certificate.as_deref())?;
                 sign::SignSession::paper(&opts.base)?
             }
+            (_, None) => return Err(Error::new(ErrorKind::Internal, "key without a signer")),
         };
         let session = Session {
             key: key.clone(),
