@@ -197,6 +197,24 @@ impl LongTermSecret {
             }
         }
     }
+
+    /// Sign `msg` with RSASSA-PKCS1-v1_5 and SHA-256 (RSA keys only; an
+    /// ECDSA key is `InvalidArgument`).
+    pub fn sign_pkcs1v15(&self, msg: &[u8]) -> Result<Vec<u8>> {
+        match self {
+            LongTermSecret::Ecdsa(_) => Err(Error::invalid_argument(
+                "RSA PKCS#1 v1.5 signatures need an RSA key, not an ECDSA key",
+            )),
+            LongTermSecret::Rsa(k) => {
+                use rsa::signature::{SignatureEncoding, Signer};
+                let sk = rsa::pkcs1v15::SigningKey::<sha2::Sha256>::new((**k).clone());
+                let s = sk
+                    .try_sign(msg)
+                    .map_err(|e| internal("RSA PKCS#1 v1.5 signing failed", e))?;
+                Ok(s.to_vec())
+            }
+        }
+    }
 }
 
 #[derive(Clone, PartialEq, Eq)]
@@ -325,6 +343,21 @@ impl LongTermPublic {
                 }
                 let vk = rsa::pss::VerifyingKey::<sha2::Sha256>::new((**k).clone());
                 rsa::pss::Signature::try_from(sig).is_ok_and(|s| vk.verify(msg, &s).is_ok())
+            }
+        }
+    }
+
+    /// Whether `sig` is a valid RSASSA-PKCS1-v1_5 SHA-256 signature of
+    /// `msg` (false for an ECDSA key).
+    pub fn verify_pkcs1v15(&self, msg: &[u8], sig: &[u8]) -> bool {
+        match &self.key {
+            PublicInner::Ecdsa(_) => false,
+            PublicInner::Rsa(k) => {
+                if sig.len() != k.size() {
+                    return false;
+                }
+                let vk = rsa::pkcs1v15::VerifyingKey::<sha2::Sha256>::new((**k).clone());
+                rsa::pkcs1v15::Signature::try_from(sig).is_ok_and(|s| vk.verify(msg, &s).is_ok())
             }
         }
     }

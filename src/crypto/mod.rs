@@ -6,6 +6,8 @@ pub mod bls;
 mod key;
 mod keystream;
 pub mod longterm;
+pub mod mac;
+pub mod modes;
 
 pub use key::{Key, KeyLevel};
 pub use keystream::Keystream;
