@@ -115,6 +115,34 @@ impl Resolution {
 
     /// The code-block grids of precinct `k` (raster index), one per band.
     pub fn precinct_bands(&self, k: u32) -> Vec<PrecinctBand> {
+        self.precinct_band_rects(k)
+            .into_iter()
+            .map(|(_, b)| b)
+            .collect()
+    }
+
+    /// The area of code-block `j` (raster index within the precinct's part
+    /// of the band, as packet headers list them) of band `band` of precinct
+    /// `k`, in the band's coordinates; `None` when there is no such block.
+    pub fn code_block_rect(&self, k: u32, band: usize, j: u32) -> Option<Rect> {
+        let (p, g) = *self.precinct_band_rects(k).get(band)?;
+        if j >= g.cw.saturating_mul(g.ch) {
+            return None;
+        }
+        let (jx, jy) = ((j % g.cw) as i64, (j / g.cw) as i64);
+        let bx = (floor_pow2(p.x0, self.cbw) + jx) << self.cbw;
+        let by = (floor_pow2(p.y0, self.cbh) + jy) << self.cbh;
+        Some(Rect {
+            x0: bx.max(p.x0),
+            y0: by.max(p.y0),
+            x1: (bx + (1 << self.cbw)).min(p.x1),
+            y1: (by + (1 << self.cbh)).min(p.y1),
+        })
+    }
+
+    /// Per band: the part of precinct `k` in the band (band coordinates)
+    /// and its code-block grid.
+    pub fn precinct_band_rects(&self, k: u32) -> Vec<(Rect, PrecinctBand)> {
         let (kx, ky) = ((k % self.pw.max(1)) as i64, (k / self.pw.max(1)) as i64);
         let r0 = self.bands.len() == 1;
         // The precinct partition in band coordinates (halved for r > 0).
@@ -141,11 +169,11 @@ impl Resolution {
                     y1: (gy0 + (1 << ey)).min(b.y1),
                 };
                 if p.is_empty() {
-                    return PrecinctBand { cw: 0, ch: 0 };
+                    return (p, PrecinctBand { cw: 0, ch: 0 });
                 }
                 let cw = (ceil_pow2(p.x1, self.cbw) - floor_pow2(p.x0, self.cbw)) as u32;
                 let ch = (ceil_pow2(p.y1, self.cbh) - floor_pow2(p.y0, self.cbh)) as u32;
-                PrecinctBand { cw, ch }
+                (p, PrecinctBand { cw, ch })
             })
             .collect()
     }

@@ -204,6 +204,23 @@ fn patch_ihdr(out: &mut [u8], boxes: &[Jp2Box], w: u32, h: u32) {
 /// cannot take (more levels than it has, tiles it does not have),
 /// `JSEC_ERR_MALFORMED` for a damaged file.
 pub fn transcode(data: &[u8], opts: &TranscodeOptions) -> Result<Vec<u8>> {
+    transcode_mapped(data, opts).map(|t| t.data)
+}
+
+/// A transcoded file and how its packets and tiles map onto the input's.
+#[derive(Debug, Clone)]
+pub struct Transcoded {
+    /// The output file.
+    pub data: Vec<u8>,
+    /// For each packet of the output, in codestream order: its index in
+    /// the input's [`PacketIndex`].
+    pub kept: Vec<usize>,
+    /// For each input tile: its index in the output (`None`: gone).
+    pub tiles: Vec<Option<u16>>,
+}
+
+/// [`transcode`], also telling which input packets and tiles became which.
+pub fn transcode_mapped(data: &[u8], opts: &TranscodeOptions) -> Result<Transcoded> {
     let f = J2kFile::parse(data)?;
     let cs = &f.codestream;
     let ix = PacketIndex::build(cs, data)?;
@@ -260,7 +277,10 @@ pub fn transcode(data: &[u8], opts: &TranscodeOptions) -> Result<Vec<u8>> {
             .or_insert_with(|| levels_of(p.tile, p.id.component));
         (p.id.resolution as u32) + reduce <= nl
     };
-    let kept: Vec<&Packet> = ix.packets.iter().filter(|p| keep(p)).collect();
+    let kept_idx: Vec<usize> = (0..ix.packets.len())
+        .filter(|&i| keep(&ix.packets[i]))
+        .collect();
+    let kept: Vec<&Packet> = kept_idx.iter().map(|&i| &ix.packets[i]).collect();
     let rw = Rewriter {
         data,
         cs,
@@ -468,14 +488,28 @@ pub fn transcode(data: &[u8], opts: &TranscodeOptions) -> Result<Vec<u8>> {
             "this codestream cannot be transcoded so: the reduced geometry orders its packets differently",
         ));
     }
-    match &f.boxes {
-        None => Ok(out),
+    let tiles = (0..cs.siz.tiles() as u16)
+        .map(|t| {
+            if keep_tile(t) {
+                tile_map.get(&t).copied().flatten()
+            } else {
+                None
+            }
+        })
+        .collect();
+    let data = match &f.boxes {
+        None => out,
         Some(bx) => {
             let mut file = boxes::replace_codestream(data, bx, &out)?;
             let s = &new.siz;
             let nb = boxes::parse_boxes(&file)?;
             patch_ihdr(&mut file, &nb, s.width - s.x0, s.height - s.y0);
-            Ok(file)
+            file
         }
-    }
+    };
+    Ok(Transcoded {
+        data,
+        kept: kept_idx,
+        tiles,
+    })
 }
