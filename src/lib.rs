@@ -29,6 +29,7 @@ mod error;
 pub mod fspe;
 pub mod j2k;
 pub mod jpeg;
+pub mod jpsec;
 pub mod sign;
 
 #[doc(hidden)]
