@@ -67,6 +67,157 @@ pub enum J2kCommand {
     /// JPEG 2000 file, without decoding and without keys (protected packets
     /// stay protected).
     Transcode(J2kTranscodeArgs),
+    /// Protect a JPEG 2000 file with JPSEC tools (encryption that plain
+    /// decoders still decode, access levels, MACs, signatures, hashes,
+    /// content identification), from a policy file or from flags.
+    Protect(J2kProtectArgs),
+    /// Verify and decrypt a JPSEC-protected file with whatever keys are
+    /// given; report per tool and zone (exit 0 ok, 1 verification failed,
+    /// 2 bad input).
+    Consume(J2kConsumeArgs),
+    /// Describe the JPSEC tools of a file and check what needs no key
+    /// (hashes, content identification).
+    Info(J2kInfoArgs),
+    /// Print the access-level key k_N derived from k_0 (hex).
+    Keys(J2kKeysArgs),
+}
+
+/// Signature and MAC choices of `j2k protect --auth`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum AuthArg {
+    /// HMAC-SHA-256 under the key (and its level keys).
+    #[value(name = "hmac-sha256")]
+    HmacSha256,
+    /// HMAC-SHA-1.
+    #[value(name = "hmac-sha1")]
+    HmacSha1,
+    /// HMAC-RIPEMD-160.
+    #[value(name = "hmac-ripemd160")]
+    HmacRipemd160,
+    /// CBC-MAC with AES (ISO/IEC 9797-1 algorithm 1).
+    #[value(name = "cbc-mac")]
+    CbcMac,
+    /// RSA-PSS signature (needs --sign-key, an RSA private key).
+    #[value(name = "rsa-pss")]
+    RsaPss,
+    /// RSA PKCS#1 v1.5 signature (needs --sign-key, an RSA private key).
+    #[value(name = "rsa-pkcs1")]
+    RsaPkcs1,
+    /// ECDSA P-256 signature (needs --sign-key, a P-256 private key).
+    #[value(name = "ecdsa-p256")]
+    EcdsaP256,
+}
+
+/// Access levels of `j2k protect --levels`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum LevelsArg {
+    /// One level per resolution: k_i opens every resolution up to its own.
+    Resolution,
+    /// One level per quality layer.
+    Layer,
+}
+
+/// `jsec j2k protect`.
+#[derive(Debug, Clone, Args)]
+pub struct J2kProtectArgs {
+    /// Policy file (TOML; see docs/jpsec.md). Replaces the flags below.
+    #[arg(long, value_name = "POLICY.toml")]
+    pub policy: Option<PathBuf>,
+    /// Key file (hex: 32, 48 or 64 digits, AES-128/192/256); with
+    /// --levels it is k0.
+    #[arg(long, value_name = "KEY")]
+    pub key: Option<PathBuf>,
+    /// Multi-level access by resolution or by layer.
+    #[arg(long, value_enum)]
+    pub levels: Option<LevelsArg>,
+    /// Number of access levels (default: as many as resolutions / layers).
+    #[arg(long, value_name = "N", requires = "levels")]
+    pub level_count: Option<u8>,
+    /// Encrypt only this region of the image: X,Y,W,H on the image grid.
+    #[arg(long, value_name = "X,Y,W,H", value_delimiter = ',', num_args = 4)]
+    pub region: Option<Vec<u32>>,
+    /// Encrypt outside the region instead of inside.
+    #[arg(long, requires = "region")]
+    pub outside: bool,
+    /// Cipher mode (ctr, ofb, cfb; ecb and cbc need --non-compliant).
+    #[arg(long, default_value = "ctr")]
+    pub mode: String,
+    /// Plain AES output in packet bodies (not format-compliant: marker
+    /// codes may appear; strict decoders may reject the file).
+    #[arg(long)]
+    pub non_compliant: bool,
+    /// Add an authentication tool.
+    #[arg(long, value_enum)]
+    pub auth: Option<AuthArg>,
+    /// Private key for a signature (--auth rsa-pss | rsa-pkcs1 | ecdsa-p256).
+    #[arg(long, value_name = "PRIVATE")]
+    pub sign_key: Option<PathBuf>,
+    /// Authentication / hash units: tile, resolution, layer, component,
+    /// precinct, packet.
+    #[arg(long, default_value = "resolution")]
+    pub granularity: String,
+    /// Add a keyless hash tool (sha256, sha1, ripemd160).
+    #[arg(long, value_name = "HASH")]
+    pub hash: Option<String>,
+    /// Add registered content identification: the identifier.
+    #[arg(long, value_name = "ID", requires = "authority")]
+    pub content_id: Option<String>,
+    /// The registration authority of --content-id.
+    #[arg(long, value_name = "NAME", requires = "content_id")]
+    pub authority: Option<String>,
+    /// The .j2k / .j2c / .jp2 file.
+    #[arg(value_name = "IN")]
+    pub input: PathBuf,
+    /// The protected file to write.
+    #[arg(value_name = "OUT")]
+    pub output: PathBuf,
+}
+
+/// `jsec j2k consume`.
+#[derive(Debug, Clone, Args)]
+pub struct J2kConsumeArgs {
+    /// Key file (any access level's key); may be repeated.
+    #[arg(long, value_name = "KEY")]
+    pub key: Vec<PathBuf>,
+    /// A file of keys, one hex key per line (# comments).
+    #[arg(long, value_name = "KEYS")]
+    pub keys: Option<PathBuf>,
+    /// A trusted signer's public key (PEM / DER SPKI, or a certificate);
+    /// may be repeated.
+    #[arg(long, value_name = "PUBLIC")]
+    pub pubkey: Vec<PathBuf>,
+    /// Print the report as JSON.
+    #[arg(long)]
+    pub json: bool,
+    /// The protected file.
+    #[arg(value_name = "IN")]
+    pub input: PathBuf,
+    /// Where to write what the keys open (not written when a verification
+    /// fails).
+    #[arg(value_name = "OUT")]
+    pub output: PathBuf,
+}
+
+/// `jsec j2k info`.
+#[derive(Debug, Clone, Args)]
+pub struct J2kInfoArgs {
+    /// Emit JSON.
+    #[arg(long)]
+    pub json: bool,
+    /// The file.
+    #[arg(value_name = "FILE")]
+    pub input: PathBuf,
+}
+
+/// `jsec j2k keys`.
+#[derive(Debug, Clone, Args)]
+pub struct J2kKeysArgs {
+    /// The master key file k0.
+    #[arg(long, value_name = "KEY")]
+    pub key: PathBuf,
+    /// The level N (k_N = H(k_{N-1})).
+    #[arg(long, value_name = "N")]
+    pub level: u8,
 }
 
 /// `jsec j2k transcode`.

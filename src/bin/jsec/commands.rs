@@ -11,7 +11,7 @@ use crate::args::{
 };
 use crate::batch::{self, Job, Outcome};
 use crate::fsio::{self, Failure};
-use crate::{demo, info, j2k, signing};
+use crate::{demo, info, j2k, jpsec, signing};
 use jsec::crypto::longterm::LongTermSecret;
 
 /// Exit status for bad input or usage.
@@ -36,6 +36,10 @@ pub fn run(cli: Cli) -> Result<ExitCode, Failure> {
         Command::Attach(a) => signing::attach(&a),
         Command::J2k(J2kCommand::Index(a)) => j2k::index(&a),
         Command::J2k(J2kCommand::Transcode(a)) => j2k::transcode(&a),
+        Command::J2k(J2kCommand::Protect(a)) => jpsec::protect(&a),
+        Command::J2k(J2kCommand::Consume(a)) => jpsec::consume(&a),
+        Command::J2k(J2kCommand::Info(a)) => jpsec::info(&a),
+        Command::J2k(J2kCommand::Keys(a)) => jpsec::keys(&a),
     }
 }
 

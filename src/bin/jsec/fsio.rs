@@ -490,6 +490,42 @@ fn canonical_maybe_missing(p: &Path) -> Option<PathBuf> {
     Some(parent.join(p.file_name()?))
 }
 
+/// Read JPSEC keys: one hex key per line (blank lines and `#` comments
+/// ignored); a plain key file is a one-key file.
+pub fn read_jpsec_keys(path: &Path) -> Result<Vec<jsec::jpsec::JpsecKey>, Failure> {
+    let raw = read_small(path, 1 << 20)?;
+    let text = std::str::from_utf8(&raw).map_err(|_| Failure::at(path, "bad key: not hex text"))?;
+    let mut keys = Vec::new();
+    for (n, line) in text.lines().enumerate() {
+        let line = line.split('#').next().unwrap_or("").trim();
+        if line.is_empty() {
+            continue;
+        }
+        keys.push(
+            jsec::jpsec::JpsecKey::from_hex(line)
+                .map_err(|e| Failure::at(path, format!("line {}: {}", n + 1, e.message())))?,
+        );
+    }
+    if keys.is_empty() {
+        return Err(Failure::at(path, "bad key: no key in the file"));
+    }
+    Ok(keys)
+}
+
+/// Read a long-term private key (PKCS#8 / PKCS#1 / SEC 1, PEM or DER).
+pub fn read_long_term_secret(path: &Path) -> Result<LongTermSecret, Failure> {
+    let raw = read_small(path, MAX_PEM_FILE)?;
+    LongTermSecret::from_encoded(&raw)
+        .map_err(|e| Failure::at(path, format!("bad key: {}", e.message())))
+}
+
+/// Read a long-term public key (SPKI PEM / DER, or a certificate).
+pub fn read_long_term_public(path: &Path) -> Result<LongTermPublic, Failure> {
+    let raw = read_small(path, MAX_PEM_FILE)?;
+    LongTermPublic::from_encoded(&raw)
+        .map_err(|e| Failure::at(path, format!("bad key: {}", e.message())))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

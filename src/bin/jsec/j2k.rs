@@ -116,7 +116,7 @@ pub fn transcode(a: &J2kTranscodeArgs) -> Result<ExitCode, Failure> {
         tiles: a.tiles.clone(),
     };
     let out =
-        jsec::j2k::transcode::transcode(&data, &opts).map_err(|e| Failure::at(&a.input, e))?;
+        jsec::jpsec::transcode::transcode(&data, &opts).map_err(|e| Failure::at(&a.input, e))?;
     fsio::write_atomic(&a.output, &out)?;
     Ok(ExitCode::SUCCESS)
 }

@@ -20,6 +20,7 @@ mod exif;
 mod fsio;
 mod info;
 mod j2k;
+mod jpsec;
 mod json;
 mod out;
 mod scene;
