@@ -295,3 +295,76 @@ fn longterm_keys_on_real_keys_and_damage() {
         bodies::longterm_keys(&x);
     }
 }
+
+/// Protected corpus files (and their SEC logical streams) as seeds for the
+/// JPSEC reader, consumer and transcoder.
+fn jpsec_seeds() -> Vec<Vec<u8>> {
+    use jsec::crypto::mac::MacAlg;
+    use jsec::crypto::modes::Mode;
+    use jsec::jpsec::{
+        protect, Granularity, ImageZone, JpsecKey, Levels, ProtectOptions, ToolSpec,
+    };
+    let key = JpsecKey::from_bytes(&[0x42; 32]).unwrap();
+    let opts = ProtectOptions {
+        tools: vec![
+            ToolSpec::Encrypt {
+                key: key.clone(),
+                mode: Mode::Ctr,
+                compliant: true,
+                levels: Levels::Resolution(None),
+                zone: ImageZone::default(),
+            },
+            ToolSpec::Mac {
+                key,
+                alg: MacAlg::HmacSha256,
+                granularity: Granularity::Resolution,
+                levels: Levels::Resolution(None),
+                zone: ImageZone::default(),
+            },
+        ],
+        iv: Some([3; 16]),
+    };
+    let mut v = Vec::new();
+    for p in common::j2k_corpus_files(false).into_iter().take(12) {
+        let data = std::fs::read(&p).unwrap();
+        if data.len() > 200_000 {
+            continue;
+        }
+        let prot = protect(&data, &opts).unwrap();
+        let l = jsec::jpsec::zone::Layout::new(&prot).unwrap();
+        let sec = jsec::jpsec::consume::read_sec(&l).unwrap().unwrap();
+        v.push(sec.to_bytes(false));
+        v.push(prot);
+    }
+    v
+}
+
+#[test]
+fn jpsec_sec_on_protected_seeds_and_mutations() {
+    let seeds = jpsec_seeds();
+    if seeds.is_empty() {
+        eprintln!("shared corpus not found: skipped");
+        return;
+    }
+    for s in &seeds {
+        bodies::jpsec_sec(s);
+    }
+    let mut rng = Rng::new(0x5EC);
+    for _ in 0..600 {
+        let mut x = seeds[rng.below(seeds.len())].clone();
+        // Damage near the start (the SEC segments and headers) more often.
+        for _ in 0..1 + rng.below(4) {
+            let span = if rng.below(2) == 0 {
+                x.len().min(600)
+            } else {
+                x.len()
+            };
+            let i = rng.below(span);
+            x[i] = rng.below(256) as u8;
+        }
+        if rng.below(5) == 0 {
+            x.truncate(rng.below(x.len() + 1));
+        }
+        bodies::jpsec_sec(&x);
+    }
+}

@@ -362,3 +362,40 @@ pub fn longterm_keys(data: &[u8]) {
         Err(e) => assert!(!e.message().is_empty()),
     }
 }
+
+/// `jpsec_sec` target: the JPSEC profile reader on a logical SEC stream
+/// (a stream that parses is written back identically), and the whole
+/// consumer and the SEC-aware transcoder on a file: never a panic, errors
+/// have a message, and output is only produced without failures.
+pub fn jpsec_sec(data: &[u8]) {
+    use jsec::jpsec::{consume, ConsumeOptions, JpsecKey, SecStream};
+    match SecStream::from_bytes(data) {
+        Ok(s) => {
+            let back = s.to_bytes(false);
+            assert_eq!(SecStream::from_bytes(&back).expect("re-parse"), s);
+            let _ = s.to_bytes(true);
+            if let Ok(segs) = s.to_segments() {
+                assert_eq!(segs.len() % 2, 0);
+            }
+        }
+        Err(e) => assert!(!e.message().is_empty()),
+    }
+    let key = JpsecKey::from_bytes(&[0x42; 32]).expect("key");
+    let opts = ConsumeOptions {
+        keys: vec![key],
+        public_keys: vec![],
+    };
+    match consume(data, &opts) {
+        Ok(c) => assert!(c.output.is_none() == c.report.failed()),
+        Err(e) => assert!(!e.message().is_empty()),
+    }
+    let t = jsec::j2k::transcode::TranscodeOptions {
+        reduce: 1,
+        layers: Some(1),
+        tiles: None,
+    };
+    match jsec::jpsec::transcode::transcode(data, &t) {
+        Ok(out) => assert!(jsec::j2k::J2kFile::parse(&out).is_ok()),
+        Err(e) => assert!(!e.message().is_empty()),
+    }
+}
