@@ -469,3 +469,181 @@ fn tampering_is_detected_and_named() {
         }
     }
 }
+
+#[test]
+fn signatures_authenticate_what_a_transcoder_keeps() {
+    use jsec::crypto::longterm::LongTermSecret;
+    use jsec::jpsec::syntax::SignatureScheme;
+    let files = corpus();
+    let Some((name, data)) = files
+        .iter()
+        .find(|(n, _)| n == "c1024-RPCL-sop-eph-prec-t512.j2k")
+    else {
+        eprintln!("corpus file not found: skipped");
+        return;
+    };
+    let ec = LongTermSecret::generate_ecdsa_p256();
+    let rsa = LongTermSecret::generate_rsa(2048).unwrap();
+    let other = LongTermSecret::generate_ecdsa_p256();
+    for (key, scheme) in [
+        (&ec, SignatureScheme::EcdsaP256),
+        (&rsa, SignatureScheme::RsaPss),
+        (&rsa, SignatureScheme::RsaPkcs1v15),
+    ] {
+        let tag = format!("{name} {}", scheme.name());
+        let p = protect(
+            data,
+            &opts(vec![
+                enc(Mode::Ctr, true, Levels::Single, ImageZone::default()),
+                ToolSpec::Sign {
+                    key: key.clone(),
+                    scheme,
+                    hash: HashAlg::Sha256,
+                    granularity: Granularity::Resolution,
+                    zone: ImageZone::default(),
+                },
+            ]),
+        )
+        .unwrap();
+        let with = |pk: &LongTermSecret| ConsumeOptions {
+            keys: vec![k0(32)],
+            public_keys: vec![pk.public_key()],
+        };
+        let c = consume(&p, &with(key)).unwrap();
+        assert!(!c.report.failed(), "{tag}: {:?}", c.report.failures());
+        assert_eq!(c.report.tools[1].outcome, "signature valid", "{tag}");
+        assert_eq!(c.output.as_deref(), Some(&data[..]), "{tag}");
+        // Another signer's key: failed, nothing written.
+        let c = consume(&p, &with(&other)).unwrap();
+        assert!(c.output.is_none() && c.report.failed(), "{tag}");
+        // No public key: decrypts, says the signature was not checked.
+        let c = consume(&p, &keys(vec![k0(32)])).unwrap();
+        assert!(c.report.tools[1].outcome.contains("no public key"), "{tag}");
+        // The wrong scheme byte is caught by the signature itself.
+        // A body changed: the unit named.
+        let l = jsec::jpsec::zone::Layout::new(&p).unwrap();
+        let pk = l
+            .index
+            .packets
+            .iter()
+            .max_by_key(|p| p.body_length)
+            .unwrap();
+        let mut t = p.clone();
+        t[pk.body_offset + 3] ^= 0x02;
+        let c = consume(&t, &with(key)).unwrap();
+        let f = c.report.failures();
+        assert!(c.output.is_none(), "{tag}");
+        assert!(
+            f.iter()
+                .any(|m| m.contains(&format!("tile {} resolution {}", pk.tile, pk.id.resolution))),
+            "{tag}: {f:?}"
+        );
+        // Reduced by a transcoder without keys: still authentic.
+        let r = jsec::jpsec::transcode::transcode(
+            &p,
+            &TranscodeOptions {
+                reduce: 2,
+                layers: None,
+                tiles: None,
+            },
+        )
+        .unwrap();
+        let c = consume(&r, &with(key)).unwrap();
+        assert!(!c.report.failed(), "{tag}: {:?}", c.report.failures());
+        let sig = &c.report.tools[1];
+        assert!(sig.count(UnitStatus::Verified) > 0, "{tag}");
+        assert!(sig.count(UnitStatus::Absent) > 0, "{tag}");
+        assert_eq!(sig.count(UnitStatus::Incomplete), 0, "{tag}");
+    }
+}
+
+/// Build SEC segments by hand around a real codestream.
+fn with_sec(data: &[u8], segs: &[u8]) -> Vec<u8> {
+    let f = J2kFile::parse(data).unwrap();
+    let siz = f
+        .codestream
+        .main
+        .iter()
+        .find(|s| s.marker == 0xFF51)
+        .unwrap();
+    let end = siz.offset + siz.bytes(data).len();
+    let mut v = data[..end].to_vec();
+    v.extend_from_slice(segs);
+    v.extend_from_slice(&data[end..]);
+    v
+}
+
+#[test]
+fn malformed_sec_segments_are_named() {
+    let files = corpus();
+    let Some((_, data)) = files.iter().find(|(n, _)| n == "p0_01.j2k") else {
+        eprintln!("p0_01.j2k not found: skipped");
+        return;
+    };
+    let cases: Vec<(Vec<u8>, &str)> = vec![
+        // Not our profile.
+        (
+            vec![0xFF, 0x65, 0, 8, 0, 0, b'A', b'B', b'C', b'D'],
+            "not the jsec JPSEC profile",
+        ),
+        // Truncated stream.
+        (
+            vec![0xFF, 0x65, 0, 8, 0, 0, b'J', b'P', b'S', b'P'],
+            "truncated",
+        ),
+        // Zsec not starting at 0.
+        (vec![0xFF, 0x65, 0, 8, 1, 0, b'J', b'P', b'S', b'P'], "Zsec"),
+        // Npad of 2.
+        (vec![0xFF, 0x65, 0, 8, 0, 2, b'J', b'P', b'S', b'P'], "Npad"),
+        // Unstuffed 0xFF.
+        (
+            vec![0xFF, 0x65, 0, 8, 0, 0, b'J', b'P', 0xFF, 0x01],
+            "stuffing",
+        ),
+        // Future version.
+        (
+            vec![0xFF, 0x65, 0, 10, 0, 0, b'J', b'P', b'S', b'P', 9, 0],
+            "version 9",
+        ),
+    ];
+    for (segs, want) in cases {
+        let f = with_sec(data, &segs);
+        let e = consume(&f, &keys(vec![k0(32)])).unwrap_err();
+        assert!(
+            e.message().contains(want),
+            "{want}: got \"{}\"",
+            e.message()
+        );
+        assert!(matches!(
+            e.kind(),
+            ErrorKind::Malformed | ErrorKind::Unsupported
+        ));
+    }
+    // A protected file's SEC moved after COD: refused, named.
+    let p = protect(
+        data,
+        &opts(vec![enc(
+            Mode::Ctr,
+            true,
+            Levels::Single,
+            ImageZone::default(),
+        )]),
+    )
+    .unwrap();
+    let f = J2kFile::parse(&p).unwrap();
+    let main = &f.codestream.main;
+    let sec = main.iter().find(|s| s.marker == 0xFF65).unwrap();
+    let cod = main.iter().find(|s| s.marker == 0xFF52).unwrap();
+    let sec_bytes = sec.bytes(&p).to_vec();
+    let cod_bytes = cod.bytes(&p).to_vec();
+    let mut moved = p[..sec.offset].to_vec();
+    moved.extend_from_slice(&p[sec.offset + sec_bytes.len()..cod.offset + cod_bytes.len()]);
+    moved.extend_from_slice(&sec_bytes);
+    moved.extend_from_slice(&p[cod.offset + cod_bytes.len()..]);
+    let e = consume(&moved, &keys(vec![k0(32)])).unwrap_err();
+    assert!(
+        e.message().contains("not directly after SIZ"),
+        "{}",
+        e.message()
+    );
+}
