@@ -137,7 +137,46 @@ fn zone(t: &Table, n: usize, allow_region: bool) -> Result<ImageZone> {
         layers: range(t, "layers", n, u16::MAX as u64)?,
         components: range(t, "components", n, u16::MAX as u64)?,
         region,
+        precincts: range(t, "precincts", n, u32::MAX as u64)?,
+        packets: pairs(t, "packets", n)?,
+        bytes: pairs(t, "bytes", n)?,
     })
+}
+
+/// A list of `[a, b]` pairs of u32.
+fn pairs(t: &Table, k: &str, n: usize) -> Result<Option<Vec<(u32, u32)>>> {
+    let Some(v) = t.get(k) else {
+        return Ok(None);
+    };
+    let bad = || {
+        err(format!(
+            "tool {n}: `{k}` must be a list of [first, last] / [offset, length] pairs"
+        ))
+    };
+    let toml::Value::Array(a) = v else {
+        return Err(bad());
+    };
+    let mut out = Vec::new();
+    for x in a {
+        let toml::Value::Array(p) = x else {
+            return Err(bad());
+        };
+        let nums: Vec<u32> = p
+            .iter()
+            .filter_map(|y| match y {
+                toml::Value::Integer(i) => u32::try_from(*i).ok(),
+                _ => None,
+            })
+            .collect();
+        if nums.len() != 2 || p.len() != 2 || (k == "packets" && nums[0] > nums[1]) {
+            return Err(bad());
+        }
+        out.push((nums[0], nums[1]));
+    }
+    if out.is_empty() {
+        return Err(bad());
+    }
+    Ok(Some(out))
 }
 
 fn levels(t: &Table, n: usize) -> Result<Levels> {
@@ -185,11 +224,14 @@ fn allowed(t: &Table, n: usize, keys: &[&str]) -> Result<()> {
     Ok(())
 }
 
-const ZONE: [&str; 6] = [
+const ZONE: [&str; 9] = [
     "tiles",
     "resolutions",
     "layers",
     "components",
+    "precincts",
+    "packets",
+    "bytes",
     "region",
     "outside",
 ];

@@ -244,6 +244,23 @@ pub struct ImageZone {
     /// Image region (original reference grid), and whether the zone is
     /// outside it rather than inside.
     pub region: Option<(Region, bool)>,
+    /// Precincts, inclusive range of raster indices.
+    pub precincts: Option<(u32, u32)>,
+    /// Packets by sequence number within their tile (inclusive ranges), as
+    /// the codestream had them when the tool was applied.
+    pub packets: Option<Vec<(u32, u32)>>,
+    /// Byte ranges `(offset, length)` from the first SOT marker when the
+    /// tool was applied: the packets whose body meets one.
+    pub bytes: Option<Vec<(u32, u32)>>,
+}
+
+impl ImageZone {
+    /// Whether the zone uses a description tied to the codestream layout
+    /// when the tool was applied (packet sequence numbers, byte ranges):
+    /// those are resolved once, into the ZOI's packet list.
+    pub fn by_layout(&self) -> bool {
+        self.packets.is_some() || self.bytes.is_some()
+    }
 }
 
 /// A tool's zone of influence: the image description, the original
@@ -507,7 +524,7 @@ fn write_keys(w: &mut W, k: &KeyTemplate) {
 fn write_zoi(z: &Zoi, canonical: bool) -> Vec<u8> {
     let mut w = W(Vec::new());
     let im = &z.image;
-    let mut flags = 0u8;
+    let mut flags = 0u16;
     if im.tiles.is_some() {
         flags |= 0x01;
     }
@@ -523,7 +540,16 @@ fn write_zoi(z: &Zoi, canonical: bool) -> Vec<u8> {
     if let Some((_, outside)) = im.region {
         flags |= 0x10 | if outside { 0x20 } else { 0 };
     }
-    w.u8(flags);
+    if im.precincts.is_some() {
+        flags |= 0x40;
+    }
+    if im.packets.is_some() {
+        flags |= 0x80;
+    }
+    if im.bytes.is_some() {
+        flags |= 0x100;
+    }
+    w.u16(flags);
     if let Some(t) = &im.tiles {
         w.bas(t.len() as u64);
         for &x in t {
@@ -545,6 +571,17 @@ fn write_zoi(z: &Zoi, canonical: bool) -> Vec<u8> {
     if let Some((r, _)) = im.region {
         for v in [r.x0, r.y0, r.x1, r.y1] {
             w.u32(v);
+        }
+    }
+    if let Some((a, b)) = im.precincts {
+        w.u32(a);
+        w.u32(b);
+    }
+    for list in [&im.packets, &im.bytes].into_iter().flatten() {
+        w.bas(list.len() as u64);
+        for &(a, b) in list {
+            w.u32(a);
+            w.u32(b);
         }
     }
     for v in [z.grid.x0, z.grid.y0, z.grid.x1, z.grid.y1] {
@@ -959,9 +996,9 @@ fn read_keys(r: &mut R) -> Result<KeyTemplate> {
 
 fn read_zoi(b: &[u8]) -> Result<Zoi> {
     let mut r = R { b, pos: 0 };
-    let flags = r.u8("zone flags")?;
-    if flags & !0x3F != 0 || (flags & 0x20 != 0 && flags & 0x10 == 0) {
-        return Err(r.err(format!("zone flags 0x{flags:02x}: undefined bits")));
+    let flags = r.u16("zone flags")?;
+    if flags & !0x1FF != 0 || (flags & 0x20 != 0 && flags & 0x10 == 0) {
+        return Err(r.err(format!("zone flags 0x{flags:04x}: undefined bits")));
     }
     let mut im = ImageZone::default();
     if flags & 0x01 != 0 {
@@ -999,6 +1036,35 @@ fn read_zoi(b: &[u8]) -> Result<Zoi> {
     if flags & 0x10 != 0 {
         let reg = read_rect(&mut r, "region")?;
         im.region = Some((reg, flags & 0x20 != 0));
+    }
+    if flags & 0x40 != 0 {
+        let (a, b) = (r.u32("precinct")?, r.u32("precinct")?);
+        if a > b {
+            return Err(r.err(format!("precinct range {a}..{b}")));
+        }
+        im.precincts = Some((a, b));
+    }
+    for (bit, what) in [(0x80u16, "packet range"), (0x100, "byte range")] {
+        if flags & bit == 0 {
+            continue;
+        }
+        let n = r.bas(what)?;
+        if n == 0 || n > r.left() as u64 / 8 {
+            return Err(r.err(format!("{n} {what}s")));
+        }
+        let mut v = Vec::with_capacity(n as usize);
+        for _ in 0..n {
+            let (a, b) = (r.u32(what)?, r.u32(what)?);
+            if bit == 0x80 && a > b {
+                return Err(r.err(format!("packet range {a}..{b}")));
+            }
+            v.push((a, b));
+        }
+        if bit == 0x80 {
+            im.packets = Some(v);
+        } else {
+            im.bytes = Some(v);
+        }
     }
     let grid = read_rect(&mut r, "reference grid")?;
     let reduced = r.u8("reduced levels")?;
@@ -1258,6 +1324,9 @@ mod tests {
                     },
                     true,
                 )),
+                precincts: Some((0, 3)),
+                packets: Some(vec![(0, 4), (9, 9)]),
+                bytes: Some(vec![(100, 50)]),
             },
             grid: Region {
                 x0: 0,
