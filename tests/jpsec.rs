@@ -682,3 +682,87 @@ fn malformed_sec_segments_are_named() {
         e.message()
     );
 }
+
+#[test]
+fn whole_packets_round_trip_and_refuse_keyless_transcoding() {
+    let files = corpus();
+    let mut fails = Vec::new();
+    let (mut done, mut packed) = (0, 0);
+    for (name, data) in &files {
+        let tools = vec![
+            mac(Granularity::Resolution, Levels::Resolution(None)),
+            ToolSpec::EncryptPackets {
+                key: k0(32),
+                mode: Mode::Cbc,
+                levels: Levels::Resolution(None),
+                zone: ImageZone {
+                    resolutions: Some((1, 32)),
+                    ..ImageZone::default()
+                },
+            },
+        ];
+        let p = match protect(data, &opts(tools)) {
+            Ok(p) => p,
+            Err(e) if e.kind() == ErrorKind::Unsupported && e.message().contains("PPM / PPT") => {
+                packed += 1;
+                continue;
+            }
+            Err(e) => {
+                fails.push(format!("{name}: protect: {e}"));
+                continue;
+            }
+        };
+        let f = J2kFile::parse(data).unwrap();
+        let ix = PacketIndex::build(&f.codestream, data).unwrap();
+        if !ix.packets.iter().any(|p| p.id.resolution >= 1) {
+            continue; // nothing in the zone
+        }
+        done += 1;
+        // Keyless transcoding is refused, by name.
+        let t = TranscodeOptions {
+            reduce: 0,
+            layers: Some(1),
+            tiles: None,
+        };
+        match jsec::jpsec::transcode::transcode(&p, &t) {
+            Err(e) if e.message().contains("encrypts whole packets") => {}
+            other => fails.push(format!("{name}: transcode: {:?}", other.map(|v| v.len()))),
+        }
+        // Without keys: nothing checked, nothing opened.
+        let c = consume(&p, &ConsumeOptions::default()).unwrap();
+        if c.complete || !c.report.tools[0].outcome.contains("not checked") {
+            fails.push(format!(
+                "{name}: keyless consume: {:?}",
+                c.report.tools[0].outcome
+            ));
+        }
+        // k0: the original.
+        match consume(&p, &keys(vec![k0(32)])) {
+            Ok(c) if c.output.as_deref() == Some(&data[..]) && !c.report.failed() => {}
+            Ok(c) => fails.push(format!("{name}: k0 consume: {:?}", c.report.failures())),
+            Err(e) => fails.push(format!("{name}: k0 consume: {e}")),
+        }
+        // A changed encrypted header byte: caught (by the MAC, or the
+        // index, or the ZOI check), never silently consumed.
+        if let Some(pk) = ix
+            .packets
+            .iter()
+            .find(|p| p.id.resolution >= 1 && p.header_length > 2)
+        {
+            let mut t = p.clone();
+            t[pk.offset + if pk.sop { 6 } else { 0 }] ^= 0x10;
+            if let Ok(c) = consume(&t, &keys(vec![k0(32)])) {
+                if c.output.as_deref() == Some(&data[..]) || !c.report.failed() {
+                    fails.push(format!("{name}: a changed header went through"));
+                }
+            }
+        }
+    }
+    common::assert_no_failures(&fails);
+    if !files.is_empty() {
+        assert!(
+            done > 10,
+            "{done} files protected, {packed} with packed headers"
+        );
+    }
+}

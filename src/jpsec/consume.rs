@@ -8,13 +8,16 @@ use std::collections::HashMap;
 use super::keys::{self, JpsecKey};
 use super::protect::{content_binding, mac_alg, mac_key_for, seal_mac, splice_sec, SIGN_LABEL};
 use super::syntax::{
-    AuthMethod, Granularity, PacketState, Params, SecStream, SignatureScheme, Template, Tool, SEC,
+    AuthMethod, Granularity, PacketState, Params, SecStream, SignatureScheme, Template, Tool,
+    DOMAIN_PACKETS, SEC,
 };
 use super::zone::{self, Key, Layout};
 use crate::crypto::longterm::LongTermPublic;
 use crate::crypto::mac::{mac_eq, HashAlg};
 use crate::crypto::modes::{Mode, UnitCipher};
+use crate::j2k::codestream::Codestream;
 use crate::j2k::marker::SIZ;
+use crate::j2k::J2kFile;
 use crate::{Error, ErrorKind, Result};
 
 /// Keys and public keys for [`consume`].
@@ -152,7 +155,12 @@ pub struct Consumed {
 /// The SEC stream of a parsed file: `None` when it has no SEC segment.
 /// The segments must directly follow SIZ, consecutively.
 pub fn read_sec(l: &Layout) -> Result<Option<SecStream>> {
-    let cs = l.cs();
+    read_sec_in(l.cs(), l.data)
+}
+
+/// [`read_sec`] on a codestream that need not be indexable (its packet
+/// headers may be encrypted).
+pub fn read_sec_in(cs: &Codestream, data: &[u8]) -> Result<Option<SecStream>> {
     let main = &cs.main;
     let first = main.iter().position(|s| s.marker == SEC);
     let Some(first) = first else {
@@ -167,7 +175,7 @@ pub fn read_sec(l: &Layout) -> Result<Option<SecStream>> {
     let mut payloads = Vec::new();
     let mut i = first;
     while i < main.len() && main[i].marker == SEC {
-        payloads.push((main[i].offset, main[i].payload(l.data)));
+        payloads.push((main[i].offset, main[i].payload(data)));
         i += 1;
     }
     if let Some(s) = main[i..].iter().find(|s| s.marker == SEC) {
@@ -236,6 +244,7 @@ pub(crate) fn check_zoi(l: &Layout, t: &Tool) -> Result<()> {
         Params::Authentication(a) => a.keys.as_ref(),
         _ => None,
     };
+    let whole = matches!(&t.params, Params::Decryption(d) if d.domain == DOMAIN_PACKETS);
     let mut seen: HashMap<Key, ()> = HashMap::new();
     for u in &z.units {
         if u.packets.is_empty() {
@@ -271,7 +280,13 @@ pub(crate) fn check_zoi(l: &Layout, t: &Tool) -> Result<()> {
                     )))
                 }
                 (_, Some(i)) => {
-                    let q = l.packet_ref(i);
+                    let mut q = l.packet_ref(i);
+                    if whole {
+                        let pk = &l.index.packets[i];
+                        let start = pk.offset + if pk.sop { 6 } else { 0 };
+                        q.offset = (start - l.first_sot) as u32;
+                        q.body_length = (pk.offset + pk.length - start) as u32;
+                    }
                     if q.offset != p.offset || q.body_length != p.body_length {
                         return Err(ctx(format!(
                             "{}: recorded at offset {} with {} body bytes, the codestream has {} bytes at {}",
@@ -296,6 +311,7 @@ pub(crate) fn check_zoi(l: &Layout, t: &Tool) -> Result<()> {
             continue;
         }
         let listed = match &t.params {
+            Params::Decryption(_) if whole => true,
             Params::Decryption(_) => {
                 p.body_length > 0
                     && l.body_mask(p, z.image.region, z.reduced)?
@@ -374,16 +390,25 @@ fn unit_digest_matches(
 /// does not match the codestream (`Malformed`), a key that opens none of
 /// the keyed tools (`BadKey`).
 pub fn consume(data: &[u8], opts: &ConsumeOptions) -> Result<Consumed> {
-    let mut l = Layout::new(data)?;
-    let Some(mut sec) = read_sec(&l)? else {
+    let file = J2kFile::parse(data)?;
+    let Some(mut sec) = read_sec_in(&file.codestream, data)? else {
         return Err(Error::invalid_argument(
             "the file has no SEC marker segment: it is not JPSEC-protected",
         ));
     };
-    for t in &sec.tools {
-        if t.template().is_some() {
-            check_zoi(&l, t)?;
-        }
+    let is_whole =
+        |t: &Tool| matches!(&t.params, Params::Decryption(d) if d.domain == DOMAIN_PACKETS);
+    // Whole-packet tools come last (they hide the headers the others
+    // need): they are undone first, from their ZOI alone.
+    let n_main = sec.tools.len() - sec.tools.iter().rev().take_while(|t| is_whole(t)).count();
+    if let Some(t) = sec.tools[..n_main].iter().find(|t| is_whole(t)) {
+        return Err(Error::new(
+            ErrorKind::Malformed,
+            format!(
+                "SEC tool {}: a whole-packet decryption tool before other tools",
+                t.instance
+            ),
+        ));
     }
     // Level keys per keyed tool.
     let mut opened: Vec<Option<Vec<Option<JpsecKey>>>> = Vec::new();
@@ -407,7 +432,52 @@ pub fn consume(data: &[u8], opts: &ConsumeOptions) -> Result<Consumed> {
     let mut cur = data.to_vec();
     let mut reports: Vec<ToolReport> = Vec::with_capacity(sec.tools.len());
     let mut newly_opened: std::collections::HashSet<Key> = std::collections::HashSet::new();
-    for ti in (0..sec.tools.len()).rev() {
+    let mut still_hidden = false;
+    for ti in (n_main..sec.tools.len()).rev() {
+        let (rep, hidden) = open_whole(
+            &file,
+            &sec.tools[ti],
+            opened[ti].as_deref(),
+            &mut cur,
+            &mut newly_opened,
+        )?;
+        still_hidden |= hidden;
+        reports.push(rep);
+    }
+    if still_hidden {
+        // The packet headers of some packets stay encrypted: nothing else
+        // can be read. Report, mark what was opened, write.
+        for t in sec.tools[..n_main].iter().rev() {
+            reports.push(ToolReport {
+                instance: t.instance,
+                template: t.template(),
+                description: t
+                    .template()
+                    .map_or("tool of another profile", |x| x.name())
+                    .to_string(),
+                outcome:
+                    "not checked: some packets' headers stay encrypted (their level key is needed)"
+                        .into(),
+                failed: false,
+                units: Vec::new(),
+            });
+        }
+        reports.reverse();
+        mark_opened(&mut sec, &newly_opened);
+        return Ok(Consumed {
+            output: Some(super::protect::insert_sec(&file, &cur, &sec)?),
+            complete: false,
+            report: Report { tools: reports },
+        });
+    }
+    let base = cur.clone();
+    let mut l = Layout::new(&base)?;
+    for t in &sec.tools {
+        if t.template().is_some() {
+            check_zoi(&l, t)?;
+        }
+    }
+    for ti in (0..n_main).rev() {
         let t = sec.tools[ti].clone();
         let template = t.template();
         let mut rep = ToolReport {
@@ -808,15 +878,7 @@ pub fn consume(data: &[u8], opts: &ConsumeOptions) -> Result<Consumed> {
             report,
         });
     }
-    for t in &mut sec.tools {
-        for u in &mut t.zoi.units {
-            for p in &mut u.packets {
-                if newly_opened.contains(&zone::ref_key(p)) && p.state == PacketState::Present {
-                    p.state = PacketState::Opened;
-                }
-            }
-        }
-    }
+    mark_opened(&mut sec, &newly_opened);
     let complete = sec.tools.iter().all(|t| {
         !matches!(t.params, Params::Decryption(_))
             || t.zoi
@@ -825,15 +887,129 @@ pub fn consume(data: &[u8], opts: &ConsumeOptions) -> Result<Consumed> {
                 .all(|u| u.packets.iter().all(|p| p.state != PacketState::Present))
     });
     let output = if complete {
-        splice_sec(&l, &cur, &[])?
+        splice_sec(&l.file, &cur, &[])?
     } else {
-        super::protect::insert_sec(&l, &cur, &sec)?
+        super::protect::insert_sec(&l.file, &cur, &sec)?
     };
     Ok(Consumed {
         output: Some(output),
         complete,
         report,
     })
+}
+
+/// Mark the packets in `opened` as opened in every tool.
+fn mark_opened(sec: &mut SecStream, opened: &std::collections::HashSet<Key>) {
+    for t in &mut sec.tools {
+        for u in &mut t.zoi.units {
+            for p in &mut u.packets {
+                if opened.contains(&zone::ref_key(p)) && p.state == PacketState::Present {
+                    p.state = PacketState::Opened;
+                }
+            }
+        }
+    }
+}
+
+/// Undo a whole-packet decryption tool with the level keys `keys`, from
+/// its ZOI alone (the packet headers are encrypted, so the codestream
+/// cannot be indexed yet). Returns the report and whether packets of the
+/// tool stay encrypted.
+fn open_whole(
+    f: &J2kFile,
+    t: &Tool,
+    keys: Option<&[Option<JpsecKey>]>,
+    cur: &mut [u8],
+    opened: &mut std::collections::HashSet<Key>,
+) -> Result<(ToolReport, bool)> {
+    let Params::Decryption(d) = &t.params else {
+        return Err(Error::new(ErrorKind::Internal, "not a decryption tool"));
+    };
+    let mode = Mode::from_code(d.mode).ok_or_else(|| Error::new(ErrorKind::Internal, "mode"))?;
+    let cs = &f.codestream;
+    let first_sot = cs
+        .tile_parts
+        .first()
+        .map(|tp| tp.offset())
+        .ok_or_else(|| Error::new(ErrorKind::Malformed, "the codestream has no tile-part"))?;
+    let mut rep = ToolReport {
+        instance: t.instance,
+        template: Some(Template::Decryption),
+        description: format!(
+            "decryption of whole packets (headers too; not decodable): AES-{} {}, {} level(s) by {}, {} packet(s)",
+            d.key_bits,
+            mode.name().to_uppercase(),
+            d.keys.levels(),
+            d.keys.access.name(),
+            t.zoi.units.len()
+        ),
+        outcome: String::new(),
+        failed: false,
+        units: Vec::new(),
+    };
+    let mut ciphers: HashMap<u8, UnitCipher> = HashMap::new();
+    let mut hidden = false;
+    for u in &t.zoi.units {
+        for p in &u.packets {
+            let k = zone::ref_key(p);
+            let status = match p.state {
+                PacketState::Absent => UnitStatus::Absent,
+                PacketState::Opened => UnitStatus::Opened,
+                PacketState::Present => {
+                    match keys.and_then(|v| v.get(u.level as usize).cloned().flatten()) {
+                        None => {
+                            hidden = true;
+                            UnitStatus::Locked
+                        }
+                        Some(key) => {
+                            let start = first_sot + p.offset as usize;
+                            let end = start + p.body_length as usize;
+                            // The range must lie in one tile-part's data.
+                            if !cs
+                                .tile_parts
+                                .iter()
+                                .any(|tp| tp.data.start <= start && end <= tp.data.end)
+                            {
+                                return Err(Error::new(
+                                    ErrorKind::Malformed,
+                                    format!(
+                                        "SEC tool {}: {} is recorded at bytes {}..{} from the first SOT, \
+                                         outside the tile-part data",
+                                        t.instance,
+                                        zone::describe(k),
+                                        p.offset,
+                                        p.offset as u64 + p.body_length as u64
+                                    ),
+                                ));
+                            }
+                            if let std::collections::hash_map::Entry::Vacant(e) =
+                                ciphers.entry(u.level)
+                            {
+                                e.insert(UnitCipher::new(&key.cipher_key(), mode)?);
+                            }
+                            ciphers[&u.level]
+                                .decrypt(&zone::packet_iv(&d.iv, k), &mut cur[start..end]);
+                            opened.insert(k);
+                            UnitStatus::Decrypted
+                        }
+                    }
+                }
+            };
+            rep.units.push(UnitReport {
+                zone: zone::describe(k),
+                level: u.level,
+                status,
+            });
+        }
+    }
+    rep.outcome = format!(
+        "{} packet(s) decrypted, {} locked, {} dropped, {} opened earlier",
+        rep.count(UnitStatus::Decrypted),
+        rep.count(UnitStatus::Locked),
+        rep.count(UnitStatus::Absent),
+        rep.count(UnitStatus::Opened)
+    );
+    Ok((rep, hidden))
 }
 
 fn hex(b: &[u8]) -> String {

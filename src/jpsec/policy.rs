@@ -292,13 +292,42 @@ pub fn parse(
         };
         let spec = match kind {
             "encrypt" => {
-                let mut a = vec!["key", "mode", "compliant", "levels", "level-count"];
+                let mut a = vec![
+                    "key",
+                    "mode",
+                    "compliant",
+                    "levels",
+                    "level-count",
+                    "domain",
+                ];
                 a.extend(ZONE);
                 allowed(t, n, &a)?;
                 let m = get_str(t, "mode", n)?.unwrap_or("ctr");
                 let mode = Mode::parse(m).ok_or_else(|| {
                     err(format!("tool {n}: mode \"{m}\" (ecb, cbc, cfb, ofb, ctr)"))
                 })?;
+                match get_str(t, "domain", n)?.unwrap_or("bodies") {
+                    "bodies" => {}
+                    "packets" => {
+                        if get_bool(t, "compliant", n)? == Some(true) {
+                            return Err(err(format!(
+                                "tool {n}: whole packets cannot be encrypted format-compliantly"
+                            )));
+                        }
+                        specs.push(ToolSpec::EncryptPackets {
+                            key: sym(t)?,
+                            mode,
+                            levels: levels(t, n)?,
+                            zone: zone(t, n, false)?,
+                        });
+                        continue;
+                    }
+                    d => {
+                        return Err(err(format!(
+                        "tool {n}: domain \"{d}\" (bodies, or packets: headers too, not decodable)"
+                    )))
+                    }
+                }
                 ToolSpec::Encrypt {
                     key: sym(t)?,
                     mode,

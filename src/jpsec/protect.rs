@@ -7,7 +7,8 @@ use zeroize::Zeroizing;
 use super::keys::{self, JpsecKey};
 use super::syntax::{
     Access, AuthMethod, AuthParams, ContentIdParams, DecryptionParams, Granularity, HashParams,
-    ImageZone, Params, Region, SecStream, SignatureScheme, Tool, Unit, Zoi, CIPHER_AES, SEC,
+    ImageZone, Params, Region, SecStream, SignatureScheme, Tool, Unit, Zoi, CIPHER_AES,
+    DOMAIN_BODIES, DOMAIN_PACKETS, SEC,
 };
 use super::zone::{self, Key, Layout};
 use crate::crypto::longterm::LongTermSecret;
@@ -15,6 +16,7 @@ use crate::crypto::mac::{HashAlg, MacAlg};
 use crate::crypto::modes::{Mode, UnitCipher};
 use crate::j2k::boxes;
 use crate::j2k::marker::SIZ;
+use crate::j2k::J2kFile;
 use crate::{Error, ErrorKind, Result};
 
 /// Level structure of a keyed tool.
@@ -42,6 +44,22 @@ pub enum ToolSpec {
         /// Level keys.
         levels: Levels,
         /// What to encrypt.
+        zone: ImageZone,
+    },
+    /// Encrypt whole packets (header, EPH and body; SOP markers stay), with
+    /// the plain cipher: for zones that must not be decodable at all.
+    /// Such tools must come after every other tool (a consumer undoes them
+    /// first, from the ZOI alone, before it can read packet headers), and
+    /// the packet headers must be in the tile-part data (no PPM / PPT).
+    /// A file with encrypted headers cannot be transcoded without keys.
+    EncryptPackets {
+        /// Master key `k_0`.
+        key: JpsecKey,
+        /// Cipher mode (any; the output is not format-compliant).
+        mode: Mode,
+        /// Level keys.
+        levels: Levels,
+        /// What to encrypt (no region).
         zone: ImageZone,
     },
     /// A MAC per unit, and over the SEC parameters.
@@ -357,7 +375,78 @@ pub fn protect(data: &[u8], opts: &ProtectOptions) -> Result<Vec<u8>> {
                         mode: mode.code(),
                         padding: matches!(mode, Mode::Ecb | Mode::Cbc) as u8,
                         compliant: *compliant,
-                        domain: 1,
+                        domain: DOMAIN_BODIES,
+                        granularity: Granularity::Packet,
+                        keys: tpl,
+                        iv,
+                    }),
+                });
+            }
+            ToolSpec::EncryptPackets {
+                key,
+                mode,
+                levels,
+                zone,
+            } => {
+                if opts.tools[n..]
+                    .iter()
+                    .any(|t| !matches!(t, ToolSpec::EncryptPackets { .. }))
+                {
+                    return Err(invalid(
+                        "whole-packet encryption must come after every other tool \
+                         (it hides the packet headers the other tools need)",
+                    ));
+                }
+                check_zone(zone, "whole-packet encryption")?;
+                if l.index.packets.iter().any(|p| p.packed_header_length > 0) {
+                    return Err(Error::new(
+                        ErrorKind::Unsupported,
+                        "whole-packet encryption needs the packet headers in the tile-part data \
+                         (this codestream packs them in PPM / PPT)",
+                    ));
+                }
+                let (access, count) = level_count(&l, *levels)?;
+                let tpl = keys::template(key, access, count);
+                let ciphers: Vec<UnitCipher> = (0..count)
+                    .map(|i| UnitCipher::new(&key.derive(i).cipher_key(), *mode))
+                    .collect::<Result<_>>()?;
+                let mut iv = [0u8; 16];
+                match opts.iv {
+                    Some(v) => iv = v,
+                    None => crate::crypto::random_bytes(&mut iv)?,
+                }
+                let mut units = Vec::new();
+                let mut refs = Vec::new();
+                for &i in &all {
+                    let p = &l.index.packets[i];
+                    if !l.in_zone(p, zone) {
+                        continue;
+                    }
+                    let lv = keys::level_of(&tpl, p.id.resolution, p.id.layer);
+                    let k = zone::key_of(p);
+                    let start = p.offset + if p.sop { 6 } else { 0 };
+                    let end = p.offset + p.length;
+                    ciphers[lv as usize].encrypt(&zone::packet_iv(&iv, k), &mut out[start..end]);
+                    let mut r = l.packet_ref(i);
+                    r.offset = (start - l.first_sot) as u32;
+                    r.body_length = (end - start) as u32;
+                    units.push((lv, vec![i]));
+                    refs.push(r);
+                }
+                let mut zoi = zoi_of(&l, zone, &units);
+                for (u, r) in zoi.units.iter_mut().zip(refs) {
+                    u.packets = vec![r];
+                }
+                tools.push(Tool {
+                    instance,
+                    zoi,
+                    params: Params::Decryption(DecryptionParams {
+                        cipher: CIPHER_AES,
+                        key_bits: (key.len() * 8) as u16,
+                        mode: mode.code(),
+                        padding: matches!(mode, Mode::Ecb | Mode::Cbc) as u8,
+                        compliant: false,
+                        domain: DOMAIN_PACKETS,
                         granularity: Granularity::Packet,
                         keys: tpl,
                         iv,
@@ -542,7 +631,7 @@ pub fn protect(data: &[u8], opts: &ProtectOptions) -> Result<Vec<u8>> {
             };
         }
     }
-    insert_sec(&l, &out, &sec)
+    insert_sec(&l.file, &out, &sec)
 }
 
 /// The MAC key of a level for `alg`: the level's 32-byte MAC key, cut to
@@ -627,15 +716,15 @@ pub(crate) fn content_binding(
 
 /// Write `sec` into the codestream of `data` right after SIZ (replacing
 /// any SEC segments there), re-wrapping a JP2 file.
-pub(crate) fn insert_sec(l: &Layout, data: &[u8], sec: &SecStream) -> Result<Vec<u8>> {
+pub(crate) fn insert_sec(f: &J2kFile, data: &[u8], sec: &SecStream) -> Result<Vec<u8>> {
     let segs = sec.to_segments()?;
-    splice_sec(l, data, &segs)
+    splice_sec(f, data, &segs)
 }
 
 /// Replace the SEC segments of `data`'s codestream by `segs` (possibly
 /// empty), right after SIZ.
-pub(crate) fn splice_sec(l: &Layout, data: &[u8], segs: &[u8]) -> Result<Vec<u8>> {
-    let cs = l.cs();
+pub(crate) fn splice_sec(f: &J2kFile, data: &[u8], segs: &[u8]) -> Result<Vec<u8>> {
+    let cs = &f.codestream;
     let mut code = Vec::with_capacity(cs.end() - cs.start + segs.len());
     let mut pos = cs.start;
     for s in &cs.main {
@@ -651,7 +740,7 @@ pub(crate) fn splice_sec(l: &Layout, data: &[u8], segs: &[u8]) -> Result<Vec<u8>
         }
     }
     code.extend_from_slice(&data[pos..cs.end()]);
-    match &l.file.boxes {
+    match &f.boxes {
         None => {
             // Bytes before / after the codestream (none for a raw file
             // but kept as they were).

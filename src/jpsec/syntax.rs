@@ -28,6 +28,12 @@ pub const MAX_LSEC: usize = 0xFEFE;
 pub const TOOL_T: u8 = 0x40;
 /// Block cipher identifier of AES (T.807 table, ISO/IEC 18033-3).
 pub const CIPHER_AES: u16 = 0x0001;
+/// Processing domain: packet bodies (headers in clear; decodable).
+pub const DOMAIN_BODIES: u8 = 1;
+/// Processing domain: whole packets after their SOP marker segment (header,
+/// EPH and body; not decodable). A packet reference's `offset` and
+/// `body_length` then cover those bytes.
+pub const DOMAIN_PACKETS: u8 = 2;
 
 /// Protection method template of a tool (T.807 Table 2 numbering).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -334,7 +340,7 @@ pub struct DecryptionParams {
     pub padding: u8,
     /// 1: format-compliant byte-class cipher; 0: plain mode output.
     pub compliant: bool,
-    /// Processing domain: 1 packet bodies.
+    /// Processing domain: [`DOMAIN_BODIES`] or [`DOMAIN_PACKETS`].
     pub domain: u8,
     /// Granularity of IVs (always packet in profile version 1).
     pub granularity: Granularity,
@@ -1193,8 +1199,15 @@ fn read_pid(template: Template, b: &[u8], units: usize) -> Result<Params> {
                 c => return Err(r.err(format!("compliance code {c} with mode {}", m.name()))),
             };
             let domain = r.u8("processing domain")?;
-            if domain != 1 {
-                return Err(r.err(format!("processing domain {domain} is not defined")));
+            if domain != DOMAIN_BODIES && !(domain == DOMAIN_PACKETS && !compliant) {
+                return Err(r.err(format!(
+                    "processing domain {domain}{} is not defined",
+                    if compliant {
+                        " with the compliant cipher"
+                    } else {
+                        ""
+                    }
+                )));
             }
             let granularity = read_granularity(&mut r)?;
             if granularity != Granularity::Packet {

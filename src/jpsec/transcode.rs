@@ -6,9 +6,9 @@
 //! before: IVs depend on packet identities only, and every unit that a
 //! transcoder keeps whole keeps its MAC or hash.
 
-use super::consume::{check_zoi, read_sec};
+use super::consume::{check_zoi, read_sec_in};
 use super::protect::insert_sec;
-use super::syntax::PacketState;
+use super::syntax::{PacketState, Params, DOMAIN_PACKETS};
 use super::zone::{self, Layout};
 use crate::j2k::transcode::{transcode_mapped, TranscodeOptions};
 use crate::{Error, ErrorKind, Result};
@@ -16,10 +16,24 @@ use crate::{Error, ErrorKind, Result};
 /// Transcode `data` (protected or not) as [`crate::j2k::transcode::transcode`]
 /// does, and update its SEC segments.
 pub fn transcode(data: &[u8], opts: &TranscodeOptions) -> Result<Vec<u8>> {
-    let l = Layout::new(data)?;
-    let Some(mut sec) = read_sec(&l)? else {
+    let f = crate::j2k::J2kFile::parse(data)?;
+    let Some(mut sec) = read_sec_in(&f.codestream, data)? else {
         return crate::j2k::transcode::transcode(data, opts);
     };
+    if let Some(t) = sec.tools.iter().find(|t| {
+        matches!(&t.params, Params::Decryption(d) if d.domain == DOMAIN_PACKETS
+            && t.zoi.units.iter().any(|u| u.packets.iter().any(|p| p.state == PacketState::Present)))
+    }) {
+        return Err(Error::new(
+            ErrorKind::Unsupported,
+            format!(
+                "SEC tool {} encrypts whole packets: their headers, which a transcoder reads, \
+                 are hidden; such a file cannot be transcoded without its keys",
+                t.instance
+            ),
+        ));
+    }
+    let l = Layout::new(data)?;
     for t in &sec.tools {
         if t.template().is_some() {
             check_zoi(&l, t)?;
@@ -65,5 +79,5 @@ pub fn transcode(data: &[u8], opts: &TranscodeOptions) -> Result<Vec<u8>> {
             }
         }
     }
-    insert_sec(&out, &tr.data, &sec)
+    insert_sec(&out.file, &tr.data, &sec)
 }

@@ -146,6 +146,10 @@ pub struct J2kProtectArgs {
     /// codes may appear; strict decoders may reject the file).
     #[arg(long)]
     pub non_compliant: bool,
+    /// Encrypt whole packets (headers too): the zone is not decodable and
+    /// the file cannot be transcoded without keys.
+    #[arg(long, conflicts_with = "region")]
+    pub whole_packets: bool,
     /// Add an authentication tool.
     #[arg(long, value_enum)]
     pub auth: Option<AuthArg>,

@@ -37,6 +37,7 @@ fn granularity(s: &str) -> Result<Granularity, Failure> {
 
 fn flag_tools(a: &J2kProtectArgs) -> Result<Vec<ToolSpec>, Failure> {
     let mut tools = Vec::new();
+    let mut whole = None;
     let key = a.key.as_deref().map(one_key).transpose()?;
     let levels = match a.levels {
         None => Levels::Single,
@@ -64,16 +65,26 @@ fn flag_tools(a: &J2kProtectArgs) -> Result<Vec<ToolSpec>, Failure> {
             }
             Some(_) => return Err(Failure::usage("--region takes X,Y,W,H")),
         };
-        tools.push(ToolSpec::Encrypt {
-            key: k.clone(),
-            mode,
-            compliant: !a.non_compliant,
-            levels,
-            zone: ImageZone {
-                region,
-                ..ImageZone::default()
-            },
-        });
+        if a.whole_packets {
+            // Last: it hides the headers the other tools read.
+            whole = Some(ToolSpec::EncryptPackets {
+                key: k.clone(),
+                mode,
+                levels,
+                zone: ImageZone::default(),
+            });
+        } else {
+            tools.push(ToolSpec::Encrypt {
+                key: k.clone(),
+                mode,
+                compliant: !a.non_compliant,
+                levels,
+                zone: ImageZone {
+                    region,
+                    ..ImageZone::default()
+                },
+            });
+        }
     } else if a.levels.is_some() || a.region.is_some() {
         return Err(Failure::usage("--levels and --region need --key"));
     }
@@ -138,6 +149,7 @@ fn flag_tools(a: &J2kProtectArgs) -> Result<Vec<ToolSpec>, Failure> {
             "--sign-key needs --auth rsa-pss|rsa-pkcs1|ecdsa-p256",
         ));
     }
+    tools.extend(whole);
     if tools.is_empty() {
         return Err(Failure::usage(
             "nothing to do: give --policy, or --key (encryption), --auth, --hash or --content-id",
@@ -304,8 +316,9 @@ pub fn consume(a: &J2kConsumeArgs) -> Result<ExitCode, Failure> {
 
 pub fn info(a: &J2kInfoArgs) -> Result<ExitCode, Failure> {
     let data = fsio::read_input(&a.input)?;
-    let layout = jsec::jpsec::zone::Layout::new(&data).map_err(|e| Failure::at(&a.input, e))?;
-    let sec = jsec::jpsec::consume::read_sec(&layout).map_err(|e| Failure::at(&a.input, e))?;
+    let file = jsec::j2k::J2kFile::parse(&data).map_err(|e| Failure::at(&a.input, e))?;
+    let sec = jsec::jpsec::consume::read_sec_in(&file.codestream, &data)
+        .map_err(|e| Failure::at(&a.input, e))?;
     let Some(sec) = sec else {
         if a.json {
             crate::out::write(
