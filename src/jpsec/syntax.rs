@@ -1199,7 +1199,8 @@ fn read_pid(template: Template, b: &[u8], units: usize) -> Result<Params> {
                 c => return Err(r.err(format!("compliance code {c} with mode {}", m.name()))),
             };
             let domain = r.u8("processing domain")?;
-            if domain != DOMAIN_BODIES && !(domain == DOMAIN_PACKETS && !compliant) {
+            let allowed = domain == DOMAIN_BODIES || (domain == DOMAIN_PACKETS && !compliant);
+            if !allowed {
                 return Err(r.err(format!(
                     "processing domain {domain}{} is not defined",
                     if compliant {
