@@ -47,6 +47,7 @@ run_checked("cmake --install" "${CMAKE_COMMAND}" --install "${BUILD_DIR}" --pref
 set(_lib "${_prefix}/${LIBDIR}")
 foreach(_f "${_lib}/libjsec.so.${EXPECTED_VERSION}" "${_lib}/libjsec.a"
            "${_prefix}/include/jsec.h" "${_prefix}/include/jsec_libjpeg.h"
+           "${_prefix}/include/jsec_openjpeg.h"
            "${_lib}/cmake/jsec/jsecConfig.cmake" "${_lib}/cmake/jsec/jsecConfigVersion.cmake"
            "${_lib}/pkgconfig/jsec.pc")
   if(NOT EXISTS "${_f}")

@@ -123,6 +123,191 @@
 #define JSEC_VERIFY_KEY_LEN 96
 
 /**
+ * `jsec_jpsec_mode`: AES electronic codebook (ciphertext stealing; not
+ * format-compliant). The values are the file format's mode codes.
+ */
+#define JSEC_JPSEC_MODE_ECB 1
+
+/**
+ * `jsec_jpsec_mode`: AES cipher block chaining (ciphertext stealing; not
+ * format-compliant).
+ */
+#define JSEC_JPSEC_MODE_CBC 2
+
+/**
+ * `jsec_jpsec_mode`: AES cipher feedback (128-bit segments).
+ */
+#define JSEC_JPSEC_MODE_CFB 3
+
+/**
+ * `jsec_jpsec_mode`: AES output feedback.
+ */
+#define JSEC_JPSEC_MODE_OFB 4
+
+/**
+ * `jsec_jpsec_mode`: AES counter mode.
+ */
+#define JSEC_JPSEC_MODE_CTR 5
+
+/**
+ * `jsec_jpsec_access`: one key for everything.
+ */
+#define JSEC_JPSEC_ACCESS_SINGLE 0
+
+/**
+ * `jsec_jpsec_access`: one access level per resolution (the level key
+ * `k_i` opens the lowest resolutions; `k_0` opens everything).
+ */
+#define JSEC_JPSEC_ACCESS_RESOLUTION 1
+
+/**
+ * `jsec_jpsec_access`: one access level per quality layer.
+ */
+#define JSEC_JPSEC_ACCESS_LAYER 2
+
+/**
+ * `jsec_jpsec_granularity`: one unit per tile.
+ */
+#define JSEC_JPSEC_GRANULARITY_TILE 1
+
+/**
+ * `jsec_jpsec_granularity`: one unit per tile and resolution.
+ */
+#define JSEC_JPSEC_GRANULARITY_RESOLUTION 2
+
+/**
+ * `jsec_jpsec_granularity`: one unit per tile and quality layer.
+ */
+#define JSEC_JPSEC_GRANULARITY_LAYER 3
+
+/**
+ * `jsec_jpsec_granularity`: one unit per tile and component.
+ */
+#define JSEC_JPSEC_GRANULARITY_COMPONENT 4
+
+/**
+ * `jsec_jpsec_granularity`: one unit per precinct (all its layers).
+ */
+#define JSEC_JPSEC_GRANULARITY_PRECINCT 5
+
+/**
+ * `jsec_jpsec_granularity`: one unit per packet.
+ */
+#define JSEC_JPSEC_GRANULARITY_PACKET 6
+
+/**
+ * `jsec_jpsec_mac`: HMAC-SHA-256 (32-byte tags).
+ */
+#define JSEC_JPSEC_MAC_HMAC_SHA256 1
+
+/**
+ * `jsec_jpsec_mac`: HMAC-SHA-1 (20-byte tags).
+ */
+#define JSEC_JPSEC_MAC_HMAC_SHA1 2
+
+/**
+ * `jsec_jpsec_mac`: HMAC-RIPEMD-160 (20-byte tags).
+ */
+#define JSEC_JPSEC_MAC_HMAC_RIPEMD160 3
+
+/**
+ * `jsec_jpsec_mac`: length-prefixed AES CBC-MAC (16-byte tags).
+ */
+#define JSEC_JPSEC_MAC_CBC_MAC_AES 4
+
+/**
+ * `jsec_jpsec_hash`: SHA-1. The values are the JPSEC hash identifiers.
+ */
+#define JSEC_JPSEC_HASH_SHA1 1
+
+/**
+ * `jsec_jpsec_hash`: RIPEMD-160.
+ */
+#define JSEC_JPSEC_HASH_RIPEMD160 3
+
+/**
+ * `jsec_jpsec_hash`: SHA-256.
+ */
+#define JSEC_JPSEC_HASH_SHA256 7
+
+/**
+ * `jsec_jpsec_signature`: RSA PKCS#1 v1.5 with SHA-256 (an RSA key).
+ */
+#define JSEC_JPSEC_SIGNATURE_RSA_PKCS1V15 1
+
+/**
+ * `jsec_jpsec_signature`: RSA-PSS with SHA-256, MGF1-SHA-256, salt 32 (an
+ * RSA key).
+ */
+#define JSEC_JPSEC_SIGNATURE_RSA_PSS 2
+
+/**
+ * `jsec_jpsec_signature`: ECDSA P-256 with SHA-256 (an EC P-256 key).
+ */
+#define JSEC_JPSEC_SIGNATURE_ECDSA_P256 3
+
+/**
+ * `jsec_jpsec_unit_status`: its MAC, signed hash or hash matched.
+ */
+#define JSEC_JPSEC_UNIT_STATUS_VERIFIED 1
+
+/**
+ * `jsec_jpsec_unit_status`: its MAC or hash did not match: it was modified.
+ */
+#define JSEC_JPSEC_UNIT_STATUS_FAILED 2
+
+/**
+ * `jsec_jpsec_unit_status`: decrypted.
+ */
+#define JSEC_JPSEC_UNIT_STATUS_DECRYPTED 3
+
+/**
+ * `jsec_jpsec_unit_status`: not decrypted or not verified: no key for its
+ * level.
+ */
+#define JSEC_JPSEC_UNIT_STATUS_LOCKED 4
+
+/**
+ * `jsec_jpsec_unit_status`: some of its packets were dropped by a
+ * transcoder: not verifiable.
+ */
+#define JSEC_JPSEC_UNIT_STATUS_INCOMPLETE 5
+
+/**
+ * `jsec_jpsec_unit_status`: all its packets were dropped by a transcoder.
+ */
+#define JSEC_JPSEC_UNIT_STATUS_ABSENT 6
+
+/**
+ * `jsec_jpsec_unit_status`: decrypted earlier by a partial consumer; not
+ * verifiable.
+ */
+#define JSEC_JPSEC_UNIT_STATUS_OPENED 7
+
+/**
+ * `jsec_jpsec_unit_status`: not checked (the tool itself could not be
+ * checked, e.g. a signature without a public key).
+ */
+#define JSEC_JPSEC_UNIT_STATUS_UNCHECKED 8
+
+/**
+ * Size of the text fields of `jsec_jpsec_tool_report`, terminating NUL
+ * included.
+ */
+#define JSEC_JPSEC_TEXT_LEN 256
+
+/**
+ * Size of `jsec_jpsec_unit_report.zone`, terminating NUL included.
+ */
+#define JSEC_JPSEC_ZONE_LEN 128
+
+/**
+ * Length of a JPSEC initialisation vector (`jsec_jpsec_policy_set_iv`,
+ * `jsec_jpsec_packet_protector_new`).
+ */
+#define JSEC_JPSEC_IV_LEN 16
+
+/**
  * Which components are encrypted (`jsec_fspe_options_set_components`).
  */
 typedef enum jsec_fspe_components {
@@ -332,6 +517,46 @@ typedef struct jsec_j2k_index jsec_j2k_index;
  * move between threads). Defaults: keep everything.
  */
 typedef struct jsec_j2k_transcode_options jsec_j2k_transcode_options;
+
+/**
+ * The keys a consumer holds: JPSEC level keys (any level of any tool's
+ * chain) and the public keys of trusted signers. Opaque; a mutable
+ * builder (one thread at a time while keys are added; `jsec_jpsec_consume`
+ * only reads it and may run concurrently with other readers). Keys are
+ * copied in and wiped when it is freed with `jsec_jpsec_keys_free`.
+ */
+typedef struct jsec_jpsec_keys jsec_jpsec_keys;
+
+/**
+ * Encrypts and decrypts single packet bodies exactly as a decryption tool
+ * of jsec's JPSEC profile does for a whole file (same level keys, same
+ * per-packet IVs, same cipher), for applications that packetise
+ * themselves (JPIP-style servers). Opaque and immutable after
+ * `jsec_jpsec_packet_protector_new`: may be used from any number of
+ * threads at once; freed with `jsec_jpsec_packet_protector_free` (its
+ * keys are wiped).
+ */
+typedef struct jsec_jpsec_packet_protector jsec_jpsec_packet_protector;
+
+/**
+ * A JPSEC protection policy: the tools `jsec_jpsec_protect` applies, in
+ * order, and the IV. Opaque; a mutable builder made by
+ * `jsec_jpsec_policy_new` (empty) or `jsec_jpsec_policy_new_from_toml`,
+ * changed by `jsec_jpsec_policy_add_*` (append a tool) and
+ * `jsec_jpsec_policy_set_*` (change the last tool added, or the IV).
+ * Not thread-safe while being modified: one thread at a time (it may move
+ * between threads); `jsec_jpsec_protect` only reads it and may run
+ * concurrently with other readers. Keys are copied in and wiped when the
+ * policy is freed with `jsec_jpsec_policy_free`.
+ */
+typedef struct jsec_jpsec_policy jsec_jpsec_policy;
+
+/**
+ * What `jsec_jpsec_consume` checked and opened, per tool and per unit.
+ * Opaque and immutable: may be read from any number of threads at once;
+ * freed with `jsec_jpsec_report_free`.
+ */
+typedef struct jsec_jpsec_report jsec_jpsec_report;
 
 /**
  * An AES-128 (16-byte) or AES-256 (32-byte) key. Opaque.
@@ -702,6 +927,133 @@ typedef struct jsec_j2k_contribution {
      */
     uint32_t band;
 } jsec_j2k_contribution;
+
+/**
+ * What happened to one tool of a consumed file
+ * (`jsec_jpsec_report_tool`). A caller struct: set `struct_size =
+ * sizeof(jsec_jpsec_tool_report)` (docs/c-api.md).
+ */
+typedef struct jsec_jpsec_tool_report {
+    /**
+     * Set by the caller to `sizeof(jsec_jpsec_tool_report)`.
+     */
+    size_t struct_size;
+    /**
+     * The tool's instance number in the SEC segments.
+     */
+    uint32_t instance;
+    /**
+     * Its template: 1 decryption, 2 authentication (MAC or signature),
+     * 3 hash, 4 content identification; 0 for a tool of another profile
+     * (ignored).
+     */
+    uint32_t template_id;
+    /**
+     * True when the tool-level check failed (the seal MAC, the signature,
+     * the content binding).
+     */
+    bool failed;
+    /**
+     * Units of the tool (packets for a decryption tool).
+     */
+    size_t units;
+    /**
+     * Units verified.
+     */
+    size_t verified;
+    /**
+     * Units whose MAC or hash did not match (modified).
+     */
+    size_t failed_units;
+    /**
+     * Packets decrypted.
+     */
+    size_t decrypted;
+    /**
+     * Units not decrypted or verified for lack of their level's key.
+     */
+    size_t locked;
+    /**
+     * Units partly dropped by a transcoder (not verifiable).
+     */
+    size_t incomplete;
+    /**
+     * Units dropped by a transcoder.
+     */
+    size_t absent;
+    /**
+     * Packets decrypted by an earlier, partial consumer.
+     */
+    size_t opened;
+    /**
+     * What the tool is, one line, NUL-terminated (cut at a UTF-8
+     * character boundary when longer than 255 bytes).
+     */
+    char description[JSEC_JPSEC_TEXT_LEN];
+    /**
+     * The tool-level outcome, one line, NUL-terminated (cut likewise).
+     */
+    char outcome[JSEC_JPSEC_TEXT_LEN];
+} jsec_jpsec_tool_report;
+
+/**
+ * What happened to one unit of a tool (`jsec_jpsec_report_unit`). A
+ * caller struct: set `struct_size = sizeof(jsec_jpsec_unit_report)`.
+ */
+typedef struct jsec_jpsec_unit_report {
+    /**
+     * Set by the caller to `sizeof(jsec_jpsec_unit_report)`.
+     */
+    size_t struct_size;
+    /**
+     * A `jsec_jpsec_unit_status` value.
+     */
+    uint32_t status;
+    /**
+     * The unit's key level (0 for tools without keys).
+     */
+    uint8_t level;
+    /**
+     * The part of the image it covers ("tile 0 resolution 2"),
+     * NUL-terminated (cut at a UTF-8 boundary when longer than 127 bytes).
+     */
+    char zone[JSEC_JPSEC_ZONE_LEN];
+} jsec_jpsec_unit_report;
+
+/**
+ * The identity of a packet (`jsec_jpsec_packet_protect`): its tile,
+ * quality layer, resolution level, component and precinct (the fields of
+ * `jsec_j2k_packet` with the same names). A caller struct read by jsec:
+ * set `struct_size = sizeof(jsec_jpsec_packet_id)`; a smaller
+ * `struct_size` that lacks one of these fields is
+ * `JSEC_ERR_INVALID_ARGUMENT`.
+ */
+typedef struct jsec_jpsec_packet_id {
+    /**
+     * Set by the caller to `sizeof(jsec_jpsec_packet_id)`.
+     */
+    size_t struct_size;
+    /**
+     * Tile index.
+     */
+    uint16_t tile;
+    /**
+     * Quality layer.
+     */
+    uint16_t layer;
+    /**
+     * Resolution level (0: the lowest).
+     */
+    uint8_t resolution;
+    /**
+     * Component.
+     */
+    uint16_t component;
+    /**
+     * Precinct (raster index within the resolution).
+     */
+    uint32_t precinct;
+} jsec_jpsec_packet_id;
 
 #ifdef __cplusplus
 extern "C" {
@@ -2101,14 +2453,19 @@ JSEC_API void jsec_j2k_transcode_options_free(struct jsec_j2k_transcode_options 
  * Transcode the JPEG 2000 file in `data` without keys: keep the packets of
  * the lower resolutions, first layers and chosen tiles (`options`, NULL to
  * keep everything) and rewrite the headers that describe them (see
- * docs/cli.md, `j2k transcode`). The result is indexed again before it is
- * returned. On success `*out` receives it in a buffer freed with
- * `jsec_buffer_free`. `JSEC_ERR_INVALID_ARGUMENT`: options the file cannot
- * take (more levels than it has, tiles it does not have, a tile size that
- * cannot be halved); `JSEC_ERR_MALFORMED`: a damaged file;
- * `JSEC_ERR_UNSUPPORTED`: a stream whose reduced geometry would reorder its
- * packets. NULL `data` or `out` is `JSEC_ERR_INVALID_ARGUMENT`.
- * Thread-safe.
+ * docs/cli.md, `j2k transcode`). A JPSEC-protected file (SEC segments, see
+ * `jsec_jpsec_protect`) stays protected and its SEC segments stay true:
+ * the dropped packets are marked absent and the kept ones get their new
+ * offsets, so what remains still decrypts and verifies with
+ * `jsec_jpsec_consume`; a reduction that would renumber tiles of a
+ * protected file is `JSEC_ERR_UNSUPPORTED`. The result is indexed again
+ * before it is returned. On success `*out` receives it in a buffer freed
+ * with `jsec_buffer_free`. `JSEC_ERR_INVALID_ARGUMENT`: options the file
+ * cannot take (more levels than it has, tiles it does not have, a tile
+ * size that cannot be halved); `JSEC_ERR_MALFORMED`: a damaged file, or SEC
+ * segments that do not match the codestream; `JSEC_ERR_UNSUPPORTED`: a
+ * stream whose reduced geometry would reorder its packets. NULL `data` or
+ * `out` is `JSEC_ERR_INVALID_ARGUMENT`. Thread-safe.
  *
  * # Safety
  *
@@ -2120,6 +2477,615 @@ enum jsec_status jsec_j2k_transcode(const struct jsec_j2k_transcode_options *opt
                                     const uint8_t *data,
                                     size_t len,
                                     struct jsec_buffer **out);
+
+/**
+ * Make an empty policy (no tool, a random IV at each protection). On
+ * success `*out` receives a builder the caller frees with
+ * `jsec_jpsec_policy_free`. NULL `out` is `JSEC_ERR_INVALID_ARGUMENT`.
+ * Thread-safe.
+ *
+ * # Safety
+ *
+ * `out` is NULL or writable.
+ */
+JSEC_API enum jsec_status jsec_jpsec_policy_new(struct jsec_jpsec_policy **out);
+
+/**
+ * Make a policy from its TOML text (`toml`, NUL-terminated UTF-8; the
+ * format is in docs/jpsec.md: `[[tool]]` tables of type encrypt, mac,
+ * sign, hash, content-id, and an optional `iv`). The key files the tools
+ * name are read now, relative to `key_dir` (NUL-terminated UTF-8; NULL:
+ * the current directory; absolute names are used as they are): symmetric keys as hex text (the
+ * first line that is neither blank nor a `#` comment), signing keys as
+ * PKCS#8 / SEC 1 / PKCS#1, PEM or DER. The keys are copied into the
+ * policy; nothing refers to the text or the files afterwards.
+ *
+ * On success `*out` receives a builder freed with `jsec_jpsec_policy_free`
+ * (further tools may be added to it). Errors: `JSEC_ERR_INVALID_ARGUMENT`
+ * for a policy that does not parse or names unknown settings (the message
+ * names the tool and the setting); `JSEC_ERR_IO` for a key file that
+ * cannot be read; `JSEC_ERR_BAD_KEY` for a key file that holds no usable
+ * key. NULL `toml` or `out` is `JSEC_ERR_INVALID_ARGUMENT`. Thread-safe.
+ *
+ * # Safety
+ *
+ * `toml` is NULL or a NUL-terminated string; `key_dir` is NULL or a
+ * NUL-terminated string; `out` is NULL or writable.
+ */
+JSEC_API
+enum jsec_status jsec_jpsec_policy_new_from_toml(const char *toml,
+                                                 const char *key_dir,
+                                                 struct jsec_jpsec_policy **out);
+
+/**
+ * Add an encryption tool: the packet bodies are encrypted with AES under
+ * `key` (`key_len` 16, 24 or 32 bytes: AES-128/192/256; this is the
+ * master key `k0`) in `mode` (a `jsec_jpsec_mode`), format-compliant when
+ * `compliant` (the ciphertext never forms a marker, so any JPEG 2000
+ * decoder still decodes the file; needs CFB, OFB or CTR). Defaults: a
+ * single access level, the whole image; change them with
+ * `jsec_jpsec_policy_set_levels`, `_set_region`, `_set_resolutions`,
+ * `_set_layers`, `_set_components`, `_set_tiles` right after.
+ *
+ * The key is copied (wiped with the policy). Errors, which change
+ * nothing: `JSEC_ERR_BAD_KEY` for another key length;
+ * `JSEC_ERR_INVALID_ARGUMENT` for an unknown mode, or `compliant` with
+ * ECB or CBC. NULL `policy` or `key` is `JSEC_ERR_INVALID_ARGUMENT`. Not
+ * thread-safe for the same policy.
+ *
+ * # Safety
+ *
+ * `policy` is NULL or a live `jsec_jpsec_policy` used by no other thread;
+ * `key` is NULL or readable for `key_len` bytes.
+ */
+JSEC_API
+enum jsec_status jsec_jpsec_policy_add_encryption(struct jsec_jpsec_policy *policy,
+                                                  const uint8_t *key,
+                                                  size_t key_len,
+                                                  uint32_t mode,
+                                                  bool compliant);
+
+/**
+ * Add a MAC tool: one MAC per unit of `granularity` (a
+ * `jsec_jpsec_granularity`) with algorithm `mac` (a `jsec_jpsec_mac`)
+ * under `key` (16, 24 or 32 bytes, the master key `k0`), plus a MAC over
+ * the SEC parameters. Defaults: a single access level, the whole image
+ * (`jsec_jpsec_policy_set_levels`, `_set_resolutions`, `_set_layers`,
+ * `_set_components`, `_set_tiles` change them; a MAC tool takes no
+ * region). Add it after an encryption tool to authenticate the
+ * ciphertext (checked before decrypting).
+ *
+ * The key is copied. Errors, which change nothing: `JSEC_ERR_BAD_KEY`
+ * for another key length; `JSEC_ERR_INVALID_ARGUMENT` for an unknown
+ * `mac` or `granularity`. NULL `policy` or `key` is
+ * `JSEC_ERR_INVALID_ARGUMENT`. Not thread-safe for the same policy.
+ *
+ * # Safety
+ *
+ * `policy` is NULL or a live `jsec_jpsec_policy` used by no other thread;
+ * `key` is NULL or readable for `key_len` bytes.
+ */
+JSEC_API
+enum jsec_status jsec_jpsec_policy_add_mac(struct jsec_jpsec_policy *policy,
+                                           const uint8_t *key,
+                                           size_t key_len,
+                                           uint32_t mac,
+                                           uint32_t granularity);
+
+/**
+ * Add a signature tool: a `hash` (a `jsec_jpsec_hash`) of every unit of
+ * `granularity`, and one signature with `key` in `scheme` (a
+ * `jsec_jpsec_signature`) over the SEC parameters that carry them.
+ * `key` must be a long-term key made by `jsec_sign_key_new_from_pkcs8`:
+ * an EC P-256 key for `JSEC_JPSEC_SIGNATURE_ECDSA_P256`, an RSA key for
+ * the two RSA schemes. A BLS key, an external signer
+ * (`jsec_sign_key_new_external`: JPSEC signs inside
+ * `jsec_jpsec_protect`, which takes no callback) or a scheme that does not
+ * suit the key is `JSEC_ERR_INVALID_ARGUMENT`, as are unknown values; then
+ * nothing changes. Defaults: the whole image (`_set_resolutions`,
+ * `_set_layers`, `_set_components`, `_set_tiles` change it).
+ *
+ * The policy keeps its own reference to the key (the handle may be freed
+ * afterwards). NULL `policy` or `key` is `JSEC_ERR_INVALID_ARGUMENT`. Not
+ * thread-safe for the same policy.
+ *
+ * # Safety
+ *
+ * `policy` is NULL or a live `jsec_jpsec_policy` used by no other thread;
+ * `key` is NULL or a live `jsec_sign_key`.
+ */
+JSEC_API
+enum jsec_status jsec_jpsec_policy_add_signature(struct jsec_jpsec_policy *policy,
+                                                 const struct jsec_sign_key *key,
+                                                 uint32_t scheme,
+                                                 uint32_t hash,
+                                                 uint32_t granularity);
+
+/**
+ * Add a hash tool (integrity without keys): a `hash` (a
+ * `jsec_jpsec_hash`) of every unit of `granularity` (a
+ * `jsec_jpsec_granularity`). Defaults: the whole image. Unknown values are
+ * `JSEC_ERR_INVALID_ARGUMENT` and change nothing; so is NULL `policy`.
+ * Not thread-safe for the same policy.
+ *
+ * # Safety
+ *
+ * `policy` is NULL or a live `jsec_jpsec_policy` used by no other thread.
+ */
+JSEC_API
+enum jsec_status jsec_jpsec_policy_add_hash(struct jsec_jpsec_policy *policy,
+                                            uint32_t hash,
+                                            uint32_t granularity);
+
+/**
+ * Add a registered content identification: the identifier `id` (1 to
+ * 1024 bytes of UTF-8) registered with `authority` (at most 1024 bytes;
+ * may be empty), bound to SHA-256 hashes of every packet. The strings are
+ * copied. Other lengths or text that is not UTF-8 are
+ * `JSEC_ERR_INVALID_ARGUMENT` and change nothing; so are NULL `policy`,
+ * `id` or `authority`. This tool takes no modifier. Not thread-safe for
+ * the same policy.
+ *
+ * # Safety
+ *
+ * `policy` is NULL or a live `jsec_jpsec_policy` used by no other thread;
+ * `id` and `authority` are NULL or NUL-terminated strings.
+ */
+JSEC_API
+enum jsec_status jsec_jpsec_policy_add_content_id(struct jsec_jpsec_policy *policy,
+                                                  const char *id,
+                                                  const char *authority);
+
+/**
+ * Set the access levels of the last tool added, an encryption or MAC tool:
+ * `access` (a `jsec_jpsec_access`) and the number of levels `count` (0:
+ * as many as the image has resolutions or layers; with
+ * `JSEC_JPSEC_ACCESS_SINGLE` only 0 or 1). With N levels, `k0` opens
+ * everything and `k_i` (`jsec_jpsec_derive_key`) the levels i and above:
+ * by resolution, level N-1 is the lowest resolution. No tool, or a last
+ * tool of another kind, is `JSEC_ERR_INVALID_STATE`; unknown values are
+ * `JSEC_ERR_INVALID_ARGUMENT`; either changes nothing. NULL `policy` is
+ * `JSEC_ERR_INVALID_ARGUMENT`. Not thread-safe for the same policy.
+ *
+ * # Safety
+ *
+ * `policy` is NULL or a live `jsec_jpsec_policy` used by no other thread.
+ */
+JSEC_API
+enum jsec_status jsec_jpsec_policy_set_levels(struct jsec_jpsec_policy *policy,
+                                              uint32_t access,
+                                              uint8_t count);
+
+/**
+ * Restrict the last tool added, an encryption tool, to the code-blocks
+ * that touch the rectangle of `width` x `height` samples at (`x`, `y`) on
+ * the reference grid (`outside` false), or to those outside it (`outside`
+ * true). A zero width or height is `JSEC_ERR_INVALID_ARGUMENT`; no tool or
+ * a last tool of another kind (other tools cover whole packets) is
+ * `JSEC_ERR_INVALID_STATE`; either changes nothing. NULL `policy` is
+ * `JSEC_ERR_INVALID_ARGUMENT`. Not thread-safe for the same policy.
+ *
+ * # Safety
+ *
+ * `policy` is NULL or a live `jsec_jpsec_policy` used by no other thread.
+ */
+JSEC_API
+enum jsec_status jsec_jpsec_policy_set_region(struct jsec_jpsec_policy *policy,
+                                              uint32_t x,
+                                              uint32_t y,
+                                              uint32_t width,
+                                              uint32_t height,
+                                              bool outside);
+
+/**
+ * Restrict the last tool added to resolution levels `first` to `last`
+ * (inclusive; 0 is the lowest resolution; at most 32). `first > last` or
+ * `last > 32` is `JSEC_ERR_INVALID_ARGUMENT`; no tool or a content
+ * identification is `JSEC_ERR_INVALID_STATE`; either changes nothing.
+ * NULL `policy` is `JSEC_ERR_INVALID_ARGUMENT`. Not thread-safe for the
+ * same policy.
+ *
+ * # Safety
+ *
+ * `policy` is NULL or a live `jsec_jpsec_policy` used by no other thread.
+ */
+JSEC_API
+enum jsec_status jsec_jpsec_policy_set_resolutions(struct jsec_jpsec_policy *policy,
+                                                   uint8_t first,
+                                                   uint8_t last);
+
+/**
+ * Restrict the last tool added to quality layers `first` to `last`
+ * (inclusive, from 0). `first > last` is `JSEC_ERR_INVALID_ARGUMENT`; no
+ * tool or a content identification is `JSEC_ERR_INVALID_STATE`; either
+ * changes nothing. NULL `policy` is `JSEC_ERR_INVALID_ARGUMENT`. Not
+ * thread-safe for the same policy.
+ *
+ * # Safety
+ *
+ * `policy` is NULL or a live `jsec_jpsec_policy` used by no other thread.
+ */
+JSEC_API
+enum jsec_status jsec_jpsec_policy_set_layers(struct jsec_jpsec_policy *policy,
+                                              uint16_t first,
+                                              uint16_t last);
+
+/**
+ * Restrict the last tool added to components `first` to `last`
+ * (inclusive, from 0). `first > last` is `JSEC_ERR_INVALID_ARGUMENT`; no
+ * tool or a content identification is `JSEC_ERR_INVALID_STATE`; either
+ * changes nothing. NULL `policy` is `JSEC_ERR_INVALID_ARGUMENT`. Not
+ * thread-safe for the same policy.
+ *
+ * # Safety
+ *
+ * `policy` is NULL or a live `jsec_jpsec_policy` used by no other thread.
+ */
+JSEC_API
+enum jsec_status jsec_jpsec_policy_set_components(struct jsec_jpsec_policy *policy,
+                                                  uint16_t first,
+                                                  uint16_t last);
+
+/**
+ * Restrict the last tool added to the `count` tiles listed in `tiles`
+ * (copied); NULL `tiles` with `count` 0 selects every tile again. NULL
+ * `tiles` with a non-zero `count`, or an empty list (`count` 0 with a
+ * non-NULL `tiles`), is `JSEC_ERR_INVALID_ARGUMENT`; no tool or a content
+ * identification is `JSEC_ERR_INVALID_STATE`; either changes nothing.
+ * NULL `policy` is `JSEC_ERR_INVALID_ARGUMENT`. Not thread-safe for the
+ * same policy.
+ *
+ * # Safety
+ *
+ * `policy` is NULL or a live `jsec_jpsec_policy` used by no other thread;
+ * `tiles` is NULL or readable for `count` values.
+ */
+JSEC_API
+enum jsec_status jsec_jpsec_policy_set_tiles(struct jsec_jpsec_policy *policy,
+                                             const uint16_t *tiles,
+                                             size_t count);
+
+/**
+ * Fix the global IV of the policy's encryption tools to the
+ * `JSEC_JPSEC_IV_LEN` (16) bytes at `iv` (copied), for reproducible
+ * output; by default each `jsec_jpsec_protect` draws a random one. Never
+ * reuse an IV with the same key for different images. Another length is
+ * `JSEC_ERR_INVALID_ARGUMENT` and changes nothing; so are NULL `policy`
+ * or `iv`. Not thread-safe for the same policy.
+ *
+ * # Safety
+ *
+ * `policy` is NULL or a live `jsec_jpsec_policy` used by no other thread;
+ * `iv` is NULL or readable for `len` bytes.
+ */
+JSEC_API
+enum jsec_status jsec_jpsec_policy_set_iv(struct jsec_jpsec_policy *policy,
+                                          const uint8_t *iv,
+                                          size_t len);
+
+/**
+ * Release a policy (NULL is a no-op); its keys are wiped.
+ *
+ * # Safety
+ *
+ * `policy` is NULL or a live `jsec_jpsec_policy` not used after this call.
+ */
+JSEC_API void jsec_jpsec_policy_free(struct jsec_jpsec_policy *policy);
+
+/**
+ * Protect the JPEG 2000 codestream or JP2 file in `data` (`len` bytes)
+ * with the tools of `policy`, in order, and write their SEC marker
+ * segments after SIZ. Packet bodies change in place (same lengths), so a
+ * format-compliant result decodes with any JPEG 2000 decoder.
+ *
+ * On success `*out` receives the protected file in a buffer freed with
+ * `jsec_buffer_free`; on failure `*out` is not written. Errors:
+ * `JSEC_ERR_INVALID_ARGUMENT` for a policy without tools or one the file
+ * cannot take (more levels than 255 ...); `JSEC_ERR_MALFORMED` for a
+ * damaged file; `JSEC_ERR_UNSUPPORTED` for a file that already has SEC
+ * segments. NULL `policy`, `data` or `out` is
+ * `JSEC_ERR_INVALID_ARGUMENT`. Thread-safe as long as no thread modifies
+ * the policy meanwhile.
+ *
+ * # Safety
+ *
+ * `policy` is NULL or a live `jsec_jpsec_policy` not being changed; `data`
+ * is NULL or readable for `len` bytes; `out` is NULL or writable.
+ */
+JSEC_API
+enum jsec_status jsec_jpsec_protect(const struct jsec_jpsec_policy *policy,
+                                    const uint8_t *data,
+                                    size_t len,
+                                    struct jsec_buffer **out);
+
+/**
+ * Make an empty key set. On success `*out` receives it; free it with
+ * `jsec_jpsec_keys_free`. NULL `out` is `JSEC_ERR_INVALID_ARGUMENT`.
+ * Thread-safe.
+ *
+ * # Safety
+ *
+ * `out` is NULL or writable.
+ */
+JSEC_API enum jsec_status jsec_jpsec_keys_new(struct jsec_jpsec_keys **out);
+
+/**
+ * Add a level key (`len` 16, 24 or 32 bytes: `k0` or any `k_i` of
+ * `jsec_jpsec_derive_key`), copied. Another length is `JSEC_ERR_BAD_KEY`
+ * and changes nothing. NULL `keys` or `key` is
+ * `JSEC_ERR_INVALID_ARGUMENT`. Not thread-safe for the same key set.
+ *
+ * # Safety
+ *
+ * `keys` is NULL or a live `jsec_jpsec_keys` used by no other thread;
+ * `key` is NULL or readable for `len` bytes.
+ */
+JSEC_API
+enum jsec_status jsec_jpsec_keys_add(struct jsec_jpsec_keys *keys,
+                                     const uint8_t *key,
+                                     size_t len);
+
+/**
+ * Trust the signer whose public key is `key`, a long-term ECDSA P-256 or
+ * RSA key (`jsec_verify_key_new_from_spki`, or `jsec_sign_key_public` of a
+ * PKCS#8 key); a BLS key is `JSEC_ERR_INVALID_ARGUMENT` and changes
+ * nothing. The key set keeps its own copy (the handle may be freed).
+ * NULL `keys` or `key` is `JSEC_ERR_INVALID_ARGUMENT`. Not thread-safe for
+ * the same key set.
+ *
+ * # Safety
+ *
+ * `keys` is NULL or a live `jsec_jpsec_keys` used by no other thread;
+ * `key` is NULL or a live `jsec_verify_key`.
+ */
+JSEC_API
+enum jsec_status jsec_jpsec_keys_add_public(struct jsec_jpsec_keys *keys,
+                                            const struct jsec_verify_key *key);
+
+/**
+ * Release a key set (NULL is a no-op); its keys are wiped.
+ *
+ * # Safety
+ *
+ * `keys` is NULL or a live `jsec_jpsec_keys` not used after this call.
+ */
+JSEC_API void jsec_jpsec_keys_free(struct jsec_jpsec_keys *keys);
+
+/**
+ * Consume the JPSEC-protected file in `data` (`len` bytes) with `keys`
+ * (NULL: no keys): check the SEC parameters against the codestream,
+ * verify every hash, MAC, signature and content identification that can
+ * be verified, and decrypt the packets the keys open.
+ *
+ * `JSEC_OK`: `*out` receives the result in a buffer freed with
+ * `jsec_buffer_free`: the original file when every encrypted packet was
+ * opened (no SEC segments; byte-identical to the file before protection),
+ * else the file with the opened packets in clear and marked so in its SEC
+ * segments (still protected, consumable again with other keys).
+ *
+ * `JSEC_ERR_VERIFICATION_FAILED`: something was modified; nothing is
+ * decrypted, `*out` is set to NULL, the report is still made (when
+ * `report` is not NULL) and `jsec_last_error()` names the first failure
+ * (tool and unit). This is the one failure that writes outputs.
+ *
+ * When `report` is not NULL, `*report` receives a report (freed with
+ * `jsec_jpsec_report_free`) on `JSEC_OK` and on
+ * `JSEC_ERR_VERIFICATION_FAILED`. Other errors write nothing:
+ * `JSEC_ERR_INVALID_ARGUMENT` for a file without SEC segments;
+ * `JSEC_ERR_MALFORMED` for SEC parameters that do not match the
+ * codestream or a damaged file; `JSEC_ERR_BAD_KEY` for keys none of which
+ * opens any keyed tool of the file (a wrong key). NULL `data` or `out` is
+ * `JSEC_ERR_INVALID_ARGUMENT`. Thread-safe as long as no thread modifies
+ * `keys` meanwhile.
+ *
+ * # Safety
+ *
+ * `data` is NULL or readable for `len` bytes; `keys` is NULL or a live
+ * `jsec_jpsec_keys` not being changed; `out` is NULL or writable; `report`
+ * is NULL or writable.
+ */
+JSEC_API
+enum jsec_status jsec_jpsec_consume(const uint8_t *data,
+                                    size_t len,
+                                    const struct jsec_jpsec_keys *keys,
+                                    struct jsec_buffer **out,
+                                    const struct jsec_jpsec_report **report);
+
+/**
+ * Whether every encrypted packet of the file is now in clear (`*out`
+ * true: the output of `jsec_jpsec_consume` is the original file). False
+ * after a failed verification. NULL arguments are
+ * `JSEC_ERR_INVALID_ARGUMENT`. Thread-safe.
+ *
+ * # Safety
+ *
+ * `report` is NULL or a live `jsec_jpsec_report`; `out` is NULL or
+ * writable.
+ */
+JSEC_API
+enum jsec_status jsec_jpsec_report_complete(const struct jsec_jpsec_report *report,
+                                            bool *out);
+
+/**
+ * Whether any verification failed (`*out` true: a tool's seal,
+ * signature or binding, or a unit's MAC or hash). NULL arguments are
+ * `JSEC_ERR_INVALID_ARGUMENT`. Thread-safe.
+ *
+ * # Safety
+ *
+ * `report` is NULL or a live `jsec_jpsec_report`; `out` is NULL or
+ * writable.
+ */
+JSEC_API
+enum jsec_status jsec_jpsec_report_failed(const struct jsec_jpsec_report *report,
+                                          bool *out);
+
+/**
+ * The number of tools in the file's SEC segments (`*out`), in SEC order.
+ * NULL arguments are `JSEC_ERR_INVALID_ARGUMENT`. Thread-safe.
+ *
+ * # Safety
+ *
+ * `report` is NULL or a live `jsec_jpsec_report`; `out` is NULL or
+ * writable.
+ */
+JSEC_API
+enum jsec_status jsec_jpsec_report_tool_count(const struct jsec_jpsec_report *report,
+                                              size_t *out);
+
+/**
+ * Tool `i` (0-based, SEC order) of the report, into the caller struct
+ * `*out` (`struct_size` set). `i` past the end is
+ * `JSEC_ERR_INVALID_ARGUMENT` and nothing is written; so are NULL
+ * `report` and `out`, and a `struct_size` below `sizeof(size_t)`.
+ * Thread-safe.
+ *
+ * # Safety
+ *
+ * `report` is NULL or a live `jsec_jpsec_report`; `out` is NULL or points
+ * to `out->struct_size` writable bytes.
+ */
+JSEC_API
+enum jsec_status jsec_jpsec_report_tool(const struct jsec_jpsec_report *report,
+                                        size_t i,
+                                        struct jsec_jpsec_tool_report *out);
+
+/**
+ * Unit `unit` of tool `tool` of the report, into the caller struct `*out`
+ * (`struct_size` set). Indices past the end are
+ * `JSEC_ERR_INVALID_ARGUMENT` and nothing is written (the tool's `units`
+ * in `jsec_jpsec_tool_report` is the count); so are NULL `report` and
+ * `out`. Thread-safe.
+ *
+ * # Safety
+ *
+ * `report` is NULL or a live `jsec_jpsec_report`; `out` is NULL or points
+ * to `out->struct_size` writable bytes.
+ */
+JSEC_API
+enum jsec_status jsec_jpsec_report_unit(const struct jsec_jpsec_report *report,
+                                        size_t tool,
+                                        size_t unit,
+                                        struct jsec_jpsec_unit_report *out);
+
+/**
+ * Release a report (NULL is a no-op). Must not race with another use of
+ * the handle.
+ *
+ * # Safety
+ *
+ * `report` is NULL or a live `jsec_jpsec_report` not used after this call.
+ */
+JSEC_API void jsec_jpsec_report_free(const struct jsec_jpsec_report *report);
+
+/**
+ * The level key `k_level` of the JPSEC key chain that starts at `k0`
+ * (`len` 16, 24 or 32 bytes; `k_{i+1}` is a hash of `k_i`, so a holder of
+ * `k_i` can compute the keys of the levels above but not below). `level`
+ * 0 gives `k0` back. Exactly `len` bytes are written to `out`; the key is
+ * secret: wipe it after use. Another key length is `JSEC_ERR_BAD_KEY`;
+ * `out_len < len` is `JSEC_ERR_BUFFER_TOO_SMALL` and nothing is written;
+ * NULL `k0` or `out` is `JSEC_ERR_INVALID_ARGUMENT`. Thread-safe.
+ *
+ * # Safety
+ *
+ * `k0` is NULL or readable for `len` bytes; `out` is NULL or writable for
+ * `out_len` bytes and does not overlap `k0`.
+ */
+JSEC_API
+enum jsec_status jsec_jpsec_derive_key(const uint8_t *k0,
+                                       size_t len,
+                                       uint8_t level,
+                                       uint8_t *out,
+                                       size_t out_len);
+
+/**
+ * Make a packet protector. `key` (`key_len` 16, 24 or 32 bytes) is the
+ * level key `k_{key_level}` of a chain of `levels` access levels by
+ * `access` (a `jsec_jpsec_access`; `JSEC_JPSEC_ACCESS_SINGLE` needs
+ * `levels` 1); `key_level` 0 means `key` is `k0`, which protects and
+ * unprotects every packet; a higher level only the packets of its level
+ * and above (the lowest resolutions or layers). `mode` (a
+ * `jsec_jpsec_mode`), `compliant` and the 16-byte global `iv` must be the
+ * ones of the decryption tool whose packets it handles (the IV of each
+ * packet is derived from `iv` and the packet's identity).
+ *
+ * The key and IV are copied. On success `*out` receives a protector freed
+ * with `jsec_jpsec_packet_protector_free`. Errors: `JSEC_ERR_BAD_KEY` for
+ * another key length; `JSEC_ERR_INVALID_ARGUMENT` for unknown values, 0
+ * levels, `key_level >= levels`, `compliant` with ECB or CBC, an IV of
+ * another length. NULL `key`, `iv` or `out` is
+ * `JSEC_ERR_INVALID_ARGUMENT`. Thread-safe.
+ *
+ * # Safety
+ *
+ * `key` is NULL or readable for `key_len` bytes; `iv` is NULL or readable
+ * for `iv_len` bytes; `out` is NULL or writable.
+ */
+JSEC_API
+enum jsec_status jsec_jpsec_packet_protector_new(const uint8_t *key,
+                                                 size_t key_len,
+                                                 uint8_t key_level,
+                                                 uint32_t access,
+                                                 uint8_t levels,
+                                                 uint32_t mode,
+                                                 bool compliant,
+                                                 const uint8_t *iv,
+                                                 size_t iv_len,
+                                                 const struct jsec_jpsec_packet_protector **out);
+
+/**
+ * Encrypt the body of the packet `id` (`body`, `len` bytes: the packet's
+ * data after its header, as `jsec_j2k_packet` locates it) in place, as the
+ * whole-file encryption tool with the protector's parameters would. The
+ * length does not change; with `compliant` the result contains no marker.
+ * A packet at a level below the key's is `JSEC_ERR_BAD_KEY`; a
+ * format-compliant cipher refusing the body is `JSEC_ERR_INVALID_ARGUMENT`
+ * or `JSEC_ERR_MALFORMED`; `body` is unchanged on failure. NULL
+ * `protector`, `id` or `body` is `JSEC_ERR_INVALID_ARGUMENT`.
+ * Thread-safe (each call owns its body).
+ *
+ * # Safety
+ *
+ * `protector` is NULL or a live `jsec_jpsec_packet_protector`; `id` is
+ * NULL or points to `id->struct_size` readable bytes; `body` is NULL or
+ * readable and writable for `len` bytes, used by no one else during the
+ * call.
+ */
+JSEC_API
+enum jsec_status jsec_jpsec_packet_protect(const struct jsec_jpsec_packet_protector *protector,
+                                           const struct jsec_jpsec_packet_id *id,
+                                           uint8_t *body,
+                                           size_t len);
+
+/**
+ * Decrypt the body of the packet `id` in place: the inverse of
+ * `jsec_jpsec_packet_protect`, and what `jsec_jpsec_consume` does to each
+ * packet its keys open. A packet at a level below the key's is
+ * `JSEC_ERR_BAD_KEY`; `body` is unchanged on failure. NULL `protector`,
+ * `id` or `body` is `JSEC_ERR_INVALID_ARGUMENT`. Thread-safe (each call
+ * owns its body).
+ *
+ * # Safety
+ *
+ * As for `jsec_jpsec_packet_protect`.
+ */
+JSEC_API
+enum jsec_status jsec_jpsec_packet_unprotect(const struct jsec_jpsec_packet_protector *protector,
+                                             const struct jsec_jpsec_packet_id *id,
+                                             uint8_t *body,
+                                             size_t len);
+
+/**
+ * Release a packet protector (NULL is a no-op); its keys are wiped once
+ * no reference remains. Must not race with another use of the handle.
+ *
+ * # Safety
+ *
+ * `protector` is NULL or a live `jsec_jpsec_packet_protector` not used
+ * after this call.
+ */
+JSEC_API void jsec_jpsec_packet_protector_free(const struct jsec_jpsec_packet_protector *protector);
 
 #ifdef __cplusplus
 }  // extern "C"

@@ -1439,7 +1439,7 @@ fn inspect_reports_embedded_images_and_warnings() {
 const HEADER: &str = include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/include/jsec.h"));
 
 /// The FFI sources, to find every exported function.
-const SOURCES: [&str; 9] = [
+const SOURCES: [&str; 10] = [
     include_str!("../src/ffi/boundary.rs"),
     include_str!("../src/ffi/version.rs"),
     include_str!("../src/ffi/key.rs"),
@@ -1449,6 +1449,7 @@ const SOURCES: [&str; 9] = [
     include_str!("../src/ffi/stream.rs"),
     include_str!("../src/ffi/sign.rs"),
     include_str!("../src/ffi/j2k.rs"),
+    include_str!("../src/ffi/jpsec.rs"),
 ];
 
 fn exported_functions() -> Vec<&'static str> {
@@ -1677,4 +1678,479 @@ fn caller_structs_list_every_field() {
     check::<jsec::ffi::sign::jsec_sign_verification>(14);
     check::<jsec::ffi::j2k::jsec_j2k_packet>(16);
     check::<jsec::ffi::j2k::jsec_j2k_contribution>(4);
+    check::<jsec::ffi::jpsec::jsec_jpsec_tool_report>(13);
+    // These end in alignment padding, which C has too: the padding is
+    // stated so that a field added at the end cannot hide in it.
+    fn check_padded<T: SizedStruct>(fields: usize, padding: usize) {
+        let ends = T::field_ends();
+        assert_eq!(ends.len(), fields);
+        assert!(ends.windows(2).all(|w| w[0] < w[1]));
+        assert!(padding < std::mem::align_of::<T>());
+        assert_eq!(ends.last().copied(), Some(size_of::<T>() - padding));
+    }
+    check_padded::<jsec::ffi::jpsec::jsec_jpsec_unit_report>(3, 3);
+    check_padded::<jsec::ffi::jpsec::jsec_jpsec_packet_id>(5, 4);
+}
+
+// ---------------------------------------------------------------------------
+// JPSEC
+// ---------------------------------------------------------------------------
+
+mod jpsec_abi {
+    use super::*;
+    use jsec::crypto::mac::HashAlg;
+    use jsec::crypto::modes::Mode;
+    use jsec::ffi::j2k::*;
+    use jsec::ffi::jpsec::*;
+    use jsec::ffi::sign::{jsec_buffer, jsec_buffer_data, jsec_buffer_free};
+    use jsec::jpsec::Granularity;
+
+    const K0: [u8; 32] = [0x5a; 32];
+    const IV: [u8; 16] = [3; 16];
+
+    fn define(name: &str) -> String {
+        let key = format!("#define {name} ");
+        let line = HEADER
+            .lines()
+            .find(|l| l.starts_with(&key))
+            .unwrap_or_else(|| panic!("{name} not defined"));
+        line[key.len()..].trim().to_owned()
+    }
+
+    fn bytes(b: *mut jsec_buffer) -> Vec<u8> {
+        let mut d = ptr::null();
+        let mut n = 0;
+        // SAFETY: a live buffer and valid out-pointers.
+        assert_eq!(unsafe { jsec_buffer_data(b, &mut d, &mut n) }, JSEC_OK);
+        // SAFETY: jsec_buffer_data gives `n` readable bytes at `d`.
+        unsafe { std::slice::from_raw_parts(d, n) }.to_vec()
+    }
+
+    #[test]
+    fn jpsec_constants_match_the_header_and_the_file_format() {
+        let consts: [(&str, u64); 33] = [
+            ("JSEC_JPSEC_MODE_ECB", JSEC_JPSEC_MODE_ECB.into()),
+            ("JSEC_JPSEC_MODE_CBC", JSEC_JPSEC_MODE_CBC.into()),
+            ("JSEC_JPSEC_MODE_CFB", JSEC_JPSEC_MODE_CFB.into()),
+            ("JSEC_JPSEC_MODE_OFB", JSEC_JPSEC_MODE_OFB.into()),
+            ("JSEC_JPSEC_MODE_CTR", JSEC_JPSEC_MODE_CTR.into()),
+            ("JSEC_JPSEC_ACCESS_SINGLE", JSEC_JPSEC_ACCESS_SINGLE.into()),
+            (
+                "JSEC_JPSEC_ACCESS_RESOLUTION",
+                JSEC_JPSEC_ACCESS_RESOLUTION.into(),
+            ),
+            ("JSEC_JPSEC_ACCESS_LAYER", JSEC_JPSEC_ACCESS_LAYER.into()),
+            (
+                "JSEC_JPSEC_GRANULARITY_TILE",
+                JSEC_JPSEC_GRANULARITY_TILE.into(),
+            ),
+            (
+                "JSEC_JPSEC_GRANULARITY_RESOLUTION",
+                JSEC_JPSEC_GRANULARITY_RESOLUTION.into(),
+            ),
+            (
+                "JSEC_JPSEC_GRANULARITY_LAYER",
+                JSEC_JPSEC_GRANULARITY_LAYER.into(),
+            ),
+            (
+                "JSEC_JPSEC_GRANULARITY_COMPONENT",
+                JSEC_JPSEC_GRANULARITY_COMPONENT.into(),
+            ),
+            (
+                "JSEC_JPSEC_GRANULARITY_PRECINCT",
+                JSEC_JPSEC_GRANULARITY_PRECINCT.into(),
+            ),
+            (
+                "JSEC_JPSEC_GRANULARITY_PACKET",
+                JSEC_JPSEC_GRANULARITY_PACKET.into(),
+            ),
+            (
+                "JSEC_JPSEC_MAC_HMAC_SHA256",
+                JSEC_JPSEC_MAC_HMAC_SHA256.into(),
+            ),
+            ("JSEC_JPSEC_MAC_HMAC_SHA1", JSEC_JPSEC_MAC_HMAC_SHA1.into()),
+            (
+                "JSEC_JPSEC_MAC_HMAC_RIPEMD160",
+                JSEC_JPSEC_MAC_HMAC_RIPEMD160.into(),
+            ),
+            (
+                "JSEC_JPSEC_MAC_CBC_MAC_AES",
+                JSEC_JPSEC_MAC_CBC_MAC_AES.into(),
+            ),
+            ("JSEC_JPSEC_HASH_SHA1", JSEC_JPSEC_HASH_SHA1.into()),
+            (
+                "JSEC_JPSEC_HASH_RIPEMD160",
+                JSEC_JPSEC_HASH_RIPEMD160.into(),
+            ),
+            ("JSEC_JPSEC_HASH_SHA256", JSEC_JPSEC_HASH_SHA256.into()),
+            (
+                "JSEC_JPSEC_SIGNATURE_RSA_PKCS1V15",
+                JSEC_JPSEC_SIGNATURE_RSA_PKCS1V15.into(),
+            ),
+            (
+                "JSEC_JPSEC_SIGNATURE_RSA_PSS",
+                JSEC_JPSEC_SIGNATURE_RSA_PSS.into(),
+            ),
+            (
+                "JSEC_JPSEC_SIGNATURE_ECDSA_P256",
+                JSEC_JPSEC_SIGNATURE_ECDSA_P256.into(),
+            ),
+            (
+                "JSEC_JPSEC_UNIT_STATUS_VERIFIED",
+                JSEC_JPSEC_UNIT_STATUS_VERIFIED.into(),
+            ),
+            (
+                "JSEC_JPSEC_UNIT_STATUS_FAILED",
+                JSEC_JPSEC_UNIT_STATUS_FAILED.into(),
+            ),
+            (
+                "JSEC_JPSEC_UNIT_STATUS_DECRYPTED",
+                JSEC_JPSEC_UNIT_STATUS_DECRYPTED.into(),
+            ),
+            (
+                "JSEC_JPSEC_UNIT_STATUS_LOCKED",
+                JSEC_JPSEC_UNIT_STATUS_LOCKED.into(),
+            ),
+            (
+                "JSEC_JPSEC_UNIT_STATUS_INCOMPLETE",
+                JSEC_JPSEC_UNIT_STATUS_INCOMPLETE.into(),
+            ),
+            (
+                "JSEC_JPSEC_UNIT_STATUS_ABSENT",
+                JSEC_JPSEC_UNIT_STATUS_ABSENT.into(),
+            ),
+            (
+                "JSEC_JPSEC_UNIT_STATUS_OPENED",
+                JSEC_JPSEC_UNIT_STATUS_OPENED.into(),
+            ),
+            (
+                "JSEC_JPSEC_UNIT_STATUS_UNCHECKED",
+                JSEC_JPSEC_UNIT_STATUS_UNCHECKED.into(),
+            ),
+            ("JSEC_JPSEC_IV_LEN", JSEC_JPSEC_IV_LEN as u64),
+        ];
+        for (name, value) in consts {
+            assert_eq!(define(name), value.to_string(), "{name}");
+        }
+        assert_eq!(
+            define("JSEC_JPSEC_TEXT_LEN"),
+            JSEC_JPSEC_TEXT_LEN.to_string()
+        );
+        assert_eq!(
+            define("JSEC_JPSEC_ZONE_LEN"),
+            JSEC_JPSEC_ZONE_LEN.to_string()
+        );
+        // The mode, hash and granularity values are the file format's codes.
+        let modes = [
+            JSEC_JPSEC_MODE_ECB,
+            JSEC_JPSEC_MODE_CBC,
+            JSEC_JPSEC_MODE_CFB,
+            JSEC_JPSEC_MODE_OFB,
+            JSEC_JPSEC_MODE_CTR,
+        ];
+        for (m, c) in Mode::ALL.iter().zip(modes) {
+            assert_eq!(u32::from(m.code()), c);
+        }
+        assert_eq!(u32::from(HashAlg::Sha1.id()), JSEC_JPSEC_HASH_SHA1);
+        assert_eq!(
+            u32::from(HashAlg::Ripemd160.id()),
+            JSEC_JPSEC_HASH_RIPEMD160
+        );
+        assert_eq!(u32::from(HashAlg::Sha256.id()), JSEC_JPSEC_HASH_SHA256);
+        assert_eq!(Granularity::Tile as u32, JSEC_JPSEC_GRANULARITY_TILE);
+        assert_eq!(Granularity::Packet as u32, JSEC_JPSEC_GRANULARITY_PACKET);
+        // Unit statuses are distinct.
+        let mut s = [
+            JSEC_JPSEC_UNIT_STATUS_VERIFIED,
+            JSEC_JPSEC_UNIT_STATUS_FAILED,
+            JSEC_JPSEC_UNIT_STATUS_DECRYPTED,
+            JSEC_JPSEC_UNIT_STATUS_LOCKED,
+            JSEC_JPSEC_UNIT_STATUS_INCOMPLETE,
+            JSEC_JPSEC_UNIT_STATUS_ABSENT,
+            JSEC_JPSEC_UNIT_STATUS_OPENED,
+            JSEC_JPSEC_UNIT_STATUS_UNCHECKED,
+        ];
+        s.sort_unstable();
+        assert!(s.windows(2).all(|w| w[0] < w[1]));
+    }
+
+    #[test]
+    fn jpsec_policy_modifiers_check_their_tool_and_values() {
+        let mut p = ptr::null_mut();
+        // SAFETY: valid out-pointer; then a live, unshared builder throughout.
+        unsafe {
+            assert_eq!(jsec_jpsec_policy_new(&mut p), JSEC_OK);
+            assert_eq!(
+                jsec_jpsec_policy_set_levels(p, JSEC_JPSEC_ACCESS_LAYER, 0),
+                JSEC_ERR_INVALID_STATE
+            );
+            assert_eq!(
+                jsec_jpsec_policy_add_encryption(p, K0.as_ptr(), 32, 7, true),
+                JSEC_ERR_INVALID_ARGUMENT
+            );
+            assert!(last_error().contains("mode 7"), "{}", last_error());
+            assert_eq!(
+                jsec_jpsec_policy_add_encryption(p, K0.as_ptr(), 32, u32::MAX, true),
+                JSEC_ERR_INVALID_ARGUMENT
+            );
+            assert_eq!(
+                jsec_jpsec_policy_add_encryption(p, K0.as_ptr(), 32, JSEC_JPSEC_MODE_CTR, true),
+                JSEC_OK
+            );
+            assert_eq!(
+                jsec_jpsec_policy_set_levels(p, 3, 0),
+                JSEC_ERR_INVALID_ARGUMENT
+            );
+            assert_eq!(
+                jsec_jpsec_policy_set_levels(p, JSEC_JPSEC_ACCESS_RESOLUTION, 2),
+                JSEC_OK
+            );
+            assert_eq!(
+                jsec_jpsec_policy_add_hash(p, JSEC_JPSEC_HASH_SHA256, 0),
+                JSEC_ERR_INVALID_ARGUMENT
+            );
+            assert_eq!(
+                jsec_jpsec_policy_add_hash(p, JSEC_JPSEC_HASH_SHA256, JSEC_JPSEC_GRANULARITY_LAYER),
+                JSEC_OK
+            );
+            assert_eq!(
+                jsec_jpsec_policy_set_region(p, 0, 0, 1, 1, false),
+                JSEC_ERR_INVALID_STATE
+            );
+            assert_eq!(
+                jsec_jpsec_policy_set_levels(p, JSEC_JPSEC_ACCESS_RESOLUTION, 2),
+                JSEC_ERR_INVALID_STATE
+            );
+            assert_eq!(
+                jsec_jpsec_policy_set_layers(p, 1, 0),
+                JSEC_ERR_INVALID_ARGUMENT
+            );
+            assert_eq!(jsec_jpsec_policy_set_layers(p, 0, 1), JSEC_OK);
+            assert_eq!(jsec_jpsec_policy_set_iv(p, IV.as_ptr(), 16), JSEC_OK);
+            assert_eq!(
+                jsec_jpsec_policy_set_iv(p, IV.as_ptr(), 8),
+                JSEC_ERR_INVALID_ARGUMENT
+            );
+            jsec_jpsec_policy_free(p);
+            jsec_jpsec_policy_free(ptr::null_mut());
+        }
+    }
+
+    #[test]
+    fn jpsec_derive_key_and_packet_hook() {
+        let mut k1 = [0u8; 32];
+        let mut k2 = [0u8; 32];
+        let mut k2b = [0u8; 32];
+        // SAFETY: valid buffers of the lengths passed.
+        unsafe {
+            assert_eq!(
+                jsec_jpsec_derive_key(K0.as_ptr(), 32, 1, k1.as_mut_ptr(), 32),
+                JSEC_OK
+            );
+            assert_eq!(
+                jsec_jpsec_derive_key(K0.as_ptr(), 32, 2, k2.as_mut_ptr(), 32),
+                JSEC_OK
+            );
+            assert_eq!(
+                jsec_jpsec_derive_key(k1.as_ptr(), 32, 1, k2b.as_mut_ptr(), 32),
+                JSEC_OK
+            );
+            assert_eq!(
+                jsec_jpsec_derive_key(K0.as_ptr(), 32, 1, k1.as_mut_ptr(), 31),
+                JSEC_ERR_BUFFER_TOO_SMALL
+            );
+        }
+        assert_eq!(k2, k2b);
+        let key0 = jsec::jpsec::JpsecKey::from_bytes(&K0).expect("key");
+        assert_eq!(key0.derive(2).as_bytes(), &k2);
+
+        // k0 protects, k1 (level 1 of 3 by resolution) opens resolutions 0
+        // and 1 only.
+        let mut pp0 = ptr::null();
+        let mut pp1 = ptr::null();
+        // SAFETY: valid buffers and out-pointers.
+        unsafe {
+            assert_eq!(
+                jsec_jpsec_packet_protector_new(
+                    K0.as_ptr(),
+                    32,
+                    0,
+                    JSEC_JPSEC_ACCESS_RESOLUTION,
+                    3,
+                    JSEC_JPSEC_MODE_CTR,
+                    true,
+                    IV.as_ptr(),
+                    16,
+                    &mut pp0,
+                ),
+                JSEC_OK
+            );
+            assert_eq!(
+                jsec_jpsec_packet_protector_new(
+                    k1.as_ptr(),
+                    32,
+                    1,
+                    JSEC_JPSEC_ACCESS_RESOLUTION,
+                    3,
+                    JSEC_JPSEC_MODE_CTR,
+                    true,
+                    IV.as_ptr(),
+                    16,
+                    &mut pp1,
+                ),
+                JSEC_OK
+            );
+        }
+        for resolution in 0..3u8 {
+            let id = jsec_jpsec_packet_id {
+                struct_size: size_of::<jsec_jpsec_packet_id>(),
+                tile: 0,
+                layer: 1,
+                resolution,
+                component: 2,
+                precinct: 0,
+            };
+            let plain: Vec<u8> = (0..200u32).map(|i| (i * 7 % 251) as u8).collect();
+            let mut body = plain.clone();
+            // SAFETY: live protectors, a whole id, a writable body.
+            unsafe {
+                assert_eq!(
+                    jsec_jpsec_packet_protect(pp0, &id, body.as_mut_ptr(), body.len()),
+                    JSEC_OK
+                );
+                assert_ne!(body, plain);
+                let enc = body.clone();
+                let st = jsec_jpsec_packet_unprotect(pp1, &id, body.as_mut_ptr(), body.len());
+                if resolution < 2 {
+                    assert_eq!(st, JSEC_OK);
+                    assert_eq!(body, plain);
+                } else {
+                    assert_eq!(st, JSEC_ERR_BAD_KEY);
+                    assert_eq!(body, enc, "unchanged on failure");
+                }
+            }
+        }
+        // SAFETY: handles made above.
+        unsafe {
+            jsec_jpsec_packet_protector_free(pp0);
+            jsec_jpsec_packet_protector_free(pp1);
+        }
+    }
+
+    /// A corpus codestream through protect / consume, when the shared corpus
+    /// is present (the C test test_jpsec does this on generated input).
+    #[test]
+    fn jpsec_round_trip_and_tamper_through_the_abi() {
+        let path = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../shared/corpus/generated/j2k/c1024-LRCP-n6-3L.j2k"
+        );
+        let Ok(orig) = std::fs::read(path) else {
+            eprintln!("{path} absent: skipped");
+            return;
+        };
+        let mut p = ptr::null_mut();
+        let mut prot = ptr::null_mut();
+        let mut keys = ptr::null_mut();
+        // SAFETY: valid pointers throughout; handles used while live.
+        unsafe {
+            assert_eq!(jsec_jpsec_policy_new(&mut p), JSEC_OK);
+            assert_eq!(
+                jsec_jpsec_policy_add_encryption(p, K0.as_ptr(), 32, JSEC_JPSEC_MODE_CTR, true),
+                JSEC_OK
+            );
+            assert_eq!(
+                jsec_jpsec_policy_set_levels(p, JSEC_JPSEC_ACCESS_RESOLUTION, 0),
+                JSEC_OK
+            );
+            assert_eq!(
+                jsec_jpsec_policy_add_hash(
+                    p,
+                    JSEC_JPSEC_HASH_SHA256,
+                    JSEC_JPSEC_GRANULARITY_PACKET
+                ),
+                JSEC_OK
+            );
+            assert_eq!(jsec_jpsec_policy_set_iv(p, IV.as_ptr(), 16), JSEC_OK);
+            assert_eq!(
+                jsec_jpsec_protect(p, orig.as_ptr(), orig.len(), &mut prot),
+                JSEC_OK
+            );
+            let protected = bytes(prot);
+            assert_ne!(protected, orig);
+
+            assert_eq!(jsec_jpsec_keys_new(&mut keys), JSEC_OK);
+            assert_eq!(jsec_jpsec_keys_add(keys, K0.as_ptr(), 32), JSEC_OK);
+            let mut out = ptr::null_mut();
+            let mut rep = ptr::null();
+            assert_eq!(
+                jsec_jpsec_consume(
+                    protected.as_ptr(),
+                    protected.len(),
+                    keys,
+                    &mut out,
+                    &mut rep
+                ),
+                JSEC_OK
+            );
+            assert_eq!(bytes(out), orig);
+            let mut t = jsec_jpsec_tool_report {
+                struct_size: size_of::<jsec_jpsec_tool_report>(),
+                ..Default::default()
+            };
+            assert_eq!(jsec_jpsec_report_tool(rep, 0, &mut t), JSEC_OK);
+            assert_eq!(t.template_id, 1);
+            assert_eq!(t.decrypted, t.units);
+            jsec_buffer_free(out);
+            jsec_jpsec_report_free(rep);
+
+            // Tamper with the largest body: VERIFICATION_FAILED, *out NULL,
+            // the report names the packet.
+            let mut ix = ptr::null();
+            assert_eq!(
+                jsec_j2k_index_new(protected.as_ptr(), protected.len(), &mut ix),
+                JSEC_OK
+            );
+            let mut n = 0;
+            assert_eq!(
+                jsec_j2k_index_packet_count(ix, &mut n, ptr::null_mut()),
+                JSEC_OK
+            );
+            let mut best = jsec_j2k_packet::default();
+            for i in 0..n {
+                let mut pk = jsec_j2k_packet {
+                    struct_size: size_of::<jsec_j2k_packet>(),
+                    ..Default::default()
+                };
+                assert_eq!(jsec_j2k_index_packet(ix, i, &mut pk), JSEC_OK);
+                if pk.body_length > best.body_length {
+                    best = pk;
+                }
+            }
+            jsec_j2k_index_free(ix);
+            let mut bad = protected.clone();
+            bad[(best.body_offset + best.body_length / 2) as usize] ^= 0x10;
+            let mut out = 0x10 as *mut jsec_buffer;
+            let mut rep = ptr::null();
+            assert_eq!(
+                jsec_jpsec_consume(bad.as_ptr(), bad.len(), keys, &mut out, &mut rep),
+                JSEC_ERR_VERIFICATION_FAILED
+            );
+            assert!(out.is_null());
+            assert!(!rep.is_null());
+            let want = format!(
+                "tile {} layer {} resolution {} component {} precinct {} was modified",
+                best.tile, best.layer, best.resolution, best.component, best.precinct
+            );
+            assert!(last_error().contains(&want), "{}", last_error());
+            let mut failed = false;
+            assert_eq!(jsec_jpsec_report_failed(rep, &mut failed), JSEC_OK);
+            assert!(failed);
+            jsec_jpsec_report_free(rep);
+
+            jsec_jpsec_keys_free(keys);
+            jsec_buffer_free(prot);
+            jsec_jpsec_policy_free(p);
+        }
+    }
 }

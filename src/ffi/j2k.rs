@@ -7,7 +7,7 @@ use super::boundary::{
     try_ref, try_slice, write_out, write_sized, Castable, OwnershipArc, OwnershipBox, SizedStruct,
 };
 use super::sign::jsec_buffer;
-use crate::j2k::transcode::{transcode, TranscodeOptions};
+use crate::j2k::transcode::TranscodeOptions;
 use crate::j2k::{J2kFile, PacketIndex};
 use crate::Error;
 
@@ -397,14 +397,19 @@ pub unsafe extern "C" fn jsec_j2k_transcode_options_free(options: *mut jsec_j2k_
 /// Transcode the JPEG 2000 file in `data` without keys: keep the packets of
 /// the lower resolutions, first layers and chosen tiles (`options`, NULL to
 /// keep everything) and rewrite the headers that describe them (see
-/// docs/cli.md, `j2k transcode`). The result is indexed again before it is
-/// returned. On success `*out` receives it in a buffer freed with
-/// `jsec_buffer_free`. `JSEC_ERR_INVALID_ARGUMENT`: options the file cannot
-/// take (more levels than it has, tiles it does not have, a tile size that
-/// cannot be halved); `JSEC_ERR_MALFORMED`: a damaged file;
-/// `JSEC_ERR_UNSUPPORTED`: a stream whose reduced geometry would reorder its
-/// packets. NULL `data` or `out` is `JSEC_ERR_INVALID_ARGUMENT`.
-/// Thread-safe.
+/// docs/cli.md, `j2k transcode`). A JPSEC-protected file (SEC segments, see
+/// `jsec_jpsec_protect`) stays protected and its SEC segments stay true:
+/// the dropped packets are marked absent and the kept ones get their new
+/// offsets, so what remains still decrypts and verifies with
+/// `jsec_jpsec_consume`; a reduction that would renumber tiles of a
+/// protected file is `JSEC_ERR_UNSUPPORTED`. The result is indexed again
+/// before it is returned. On success `*out` receives it in a buffer freed
+/// with `jsec_buffer_free`. `JSEC_ERR_INVALID_ARGUMENT`: options the file
+/// cannot take (more levels than it has, tiles it does not have, a tile
+/// size that cannot be halved); `JSEC_ERR_MALFORMED`: a damaged file, or SEC
+/// segments that do not match the codestream; `JSEC_ERR_UNSUPPORTED`: a
+/// stream whose reduced geometry would reorder its packets. NULL `data` or
+/// `out` is `JSEC_ERR_INVALID_ARGUMENT`. Thread-safe.
 ///
 /// # Safety
 ///
@@ -427,7 +432,7 @@ pub unsafe extern "C" fn jsec_j2k_transcode(
         };
         // SAFETY: `data` is readable for `len` bytes by the contract.
         let bytes = unsafe { try_slice(data, len, "data") }?;
-        let result = transcode(bytes, &opts)?;
+        let result = crate::jpsec::transcode::transcode(bytes, &opts)?;
         // SAFETY: `out` checked non-NULL; writable by the contract.
         unsafe { write_out(out, box_into_ptr::<jsec_buffer>(result)) };
         Ok(())

@@ -19,6 +19,8 @@
 //! * [`sign`]: croppable signatures: keys, options, `jsec_buffer`, sign,
 //!   attach, verify, signing sessions.
 //! * [`j2k`]: the JPEG 2000 packet index and keyless transcoding.
+//! * [`jpsec`]: JPSEC (JPEG 2000 Part 8): protection policies, protection,
+//!   consumption and its report, level keys, the per-packet hook.
 
 #![allow(non_camel_case_types)]
 // The one module allowed to use `unsafe` (denied crate-wide in Cargo.toml).
@@ -47,3 +49,5 @@ pub mod stream;
 pub mod sign;
 
 pub mod j2k;
+
+pub mod jpsec;
