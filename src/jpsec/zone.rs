@@ -117,8 +117,9 @@ impl<'a> Layout<'a> {
             .map_or(0, |tc| (tc.resolutions.len() - 1) as u8)
     }
 
-    /// Whether packet `p` is in the image description `z` (the region is
-    /// not looked at here: see [`Layout::body_mask`]).
+    /// Whether packet `p` is in the zone description `z` (the region is
+    /// not looked at here: see [`Layout::body_mask`]; packet sequence
+    /// numbers and byte ranges refer to this codestream as it is).
     pub fn in_zone(&self, p: &Packet, z: &ImageZone) -> bool {
         z.tiles.as_ref().map_or(true, |t| t.contains(&p.tile))
             && z.resolutions
@@ -127,6 +128,23 @@ impl<'a> Layout<'a> {
                 .map_or(true, |(a, b)| (a..=b).contains(&p.id.layer))
             && z.components
                 .map_or(true, |(a, b)| (a..=b).contains(&p.id.component))
+            && z.precincts
+                .map_or(true, |(a, b)| (a..=b).contains(&p.id.precinct))
+            && z.packets
+                .as_ref()
+                .map_or(true, |v| v.iter().any(|&(a, b)| (a..=b).contains(&p.seq)))
+            && z.bytes.as_ref().map_or(true, |v| {
+                let start = (p.body_offset - self.first_sot) as u64;
+                let end = start + p.body_length as u64;
+                v.iter().any(|&(o, n)| {
+                    let (o, e) = (o as u64, o as u64 + n as u64);
+                    if start == end {
+                        (o..e).contains(&start)
+                    } else {
+                        start < e && o < end
+                    }
+                })
+            })
     }
 
     /// Which bytes of `p`'s body a region selects: the contributions of the
