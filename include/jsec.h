@@ -123,174 +123,6 @@
 #define JSEC_VERIFY_KEY_LEN 96
 
 /**
- * `jsec_jpsec_mode`: AES electronic codebook (ciphertext stealing; not
- * format-compliant). The values are the file format's mode codes.
- */
-#define JSEC_JPSEC_MODE_ECB 1
-
-/**
- * `jsec_jpsec_mode`: AES cipher block chaining (ciphertext stealing; not
- * format-compliant).
- */
-#define JSEC_JPSEC_MODE_CBC 2
-
-/**
- * `jsec_jpsec_mode`: AES cipher feedback (128-bit segments).
- */
-#define JSEC_JPSEC_MODE_CFB 3
-
-/**
- * `jsec_jpsec_mode`: AES output feedback.
- */
-#define JSEC_JPSEC_MODE_OFB 4
-
-/**
- * `jsec_jpsec_mode`: AES counter mode.
- */
-#define JSEC_JPSEC_MODE_CTR 5
-
-/**
- * `jsec_jpsec_access`: one key for everything.
- */
-#define JSEC_JPSEC_ACCESS_SINGLE 0
-
-/**
- * `jsec_jpsec_access`: one access level per resolution (the level key
- * `k_i` opens the lowest resolutions; `k_0` opens everything).
- */
-#define JSEC_JPSEC_ACCESS_RESOLUTION 1
-
-/**
- * `jsec_jpsec_access`: one access level per quality layer.
- */
-#define JSEC_JPSEC_ACCESS_LAYER 2
-
-/**
- * `jsec_jpsec_granularity`: one unit per tile.
- */
-#define JSEC_JPSEC_GRANULARITY_TILE 1
-
-/**
- * `jsec_jpsec_granularity`: one unit per tile and resolution.
- */
-#define JSEC_JPSEC_GRANULARITY_RESOLUTION 2
-
-/**
- * `jsec_jpsec_granularity`: one unit per tile and quality layer.
- */
-#define JSEC_JPSEC_GRANULARITY_LAYER 3
-
-/**
- * `jsec_jpsec_granularity`: one unit per tile and component.
- */
-#define JSEC_JPSEC_GRANULARITY_COMPONENT 4
-
-/**
- * `jsec_jpsec_granularity`: one unit per precinct (all its layers).
- */
-#define JSEC_JPSEC_GRANULARITY_PRECINCT 5
-
-/**
- * `jsec_jpsec_granularity`: one unit per packet.
- */
-#define JSEC_JPSEC_GRANULARITY_PACKET 6
-
-/**
- * `jsec_jpsec_mac`: HMAC-SHA-256 (32-byte tags).
- */
-#define JSEC_JPSEC_MAC_HMAC_SHA256 1
-
-/**
- * `jsec_jpsec_mac`: HMAC-SHA-1 (20-byte tags).
- */
-#define JSEC_JPSEC_MAC_HMAC_SHA1 2
-
-/**
- * `jsec_jpsec_mac`: HMAC-RIPEMD-160 (20-byte tags).
- */
-#define JSEC_JPSEC_MAC_HMAC_RIPEMD160 3
-
-/**
- * `jsec_jpsec_mac`: length-prefixed AES CBC-MAC (16-byte tags).
- */
-#define JSEC_JPSEC_MAC_CBC_MAC_AES 4
-
-/**
- * `jsec_jpsec_hash`: SHA-1. The values are the JPSEC hash identifiers.
- */
-#define JSEC_JPSEC_HASH_SHA1 1
-
-/**
- * `jsec_jpsec_hash`: RIPEMD-160.
- */
-#define JSEC_JPSEC_HASH_RIPEMD160 3
-
-/**
- * `jsec_jpsec_hash`: SHA-256.
- */
-#define JSEC_JPSEC_HASH_SHA256 7
-
-/**
- * `jsec_jpsec_signature`: RSA PKCS#1 v1.5 with SHA-256 (an RSA key).
- */
-#define JSEC_JPSEC_SIGNATURE_RSA_PKCS1V15 1
-
-/**
- * `jsec_jpsec_signature`: RSA-PSS with SHA-256, MGF1-SHA-256, salt 32 (an
- * RSA key).
- */
-#define JSEC_JPSEC_SIGNATURE_RSA_PSS 2
-
-/**
- * `jsec_jpsec_signature`: ECDSA P-256 with SHA-256 (an EC P-256 key).
- */
-#define JSEC_JPSEC_SIGNATURE_ECDSA_P256 3
-
-/**
- * `jsec_jpsec_unit_status`: its MAC, signed hash or hash matched.
- */
-#define JSEC_JPSEC_UNIT_STATUS_VERIFIED 1
-
-/**
- * `jsec_jpsec_unit_status`: its MAC or hash did not match: it was modified.
- */
-#define JSEC_JPSEC_UNIT_STATUS_FAILED 2
-
-/**
- * `jsec_jpsec_unit_status`: decrypted.
- */
-#define JSEC_JPSEC_UNIT_STATUS_DECRYPTED 3
-
-/**
- * `jsec_jpsec_unit_status`: not decrypted or not verified: no key for its
- * level.
- */
-#define JSEC_JPSEC_UNIT_STATUS_LOCKED 4
-
-/**
- * `jsec_jpsec_unit_status`: some of its packets were dropped by a
- * transcoder: not verifiable.
- */
-#define JSEC_JPSEC_UNIT_STATUS_INCOMPLETE 5
-
-/**
- * `jsec_jpsec_unit_status`: all its packets were dropped by a transcoder.
- */
-#define JSEC_JPSEC_UNIT_STATUS_ABSENT 6
-
-/**
- * `jsec_jpsec_unit_status`: decrypted earlier by a partial consumer; not
- * verifiable.
- */
-#define JSEC_JPSEC_UNIT_STATUS_OPENED 7
-
-/**
- * `jsec_jpsec_unit_status`: not checked (the tool itself could not be
- * checked, e.g. a signature without a public key).
- */
-#define JSEC_JPSEC_UNIT_STATUS_UNCHECKED 8
-
-/**
  * Size of the text fields of `jsec_jpsec_tool_report`, terminating NUL
  * included.
  */
@@ -372,6 +204,187 @@ typedef enum jsec_fspe_rule {
      */
     JSEC_FSPE_RULE_PAPER = 1,
 } jsec_fspe_rule;
+
+/**
+ * How a keyed tool's access levels are laid out
+ * (`jsec_jpsec_policy_set_levels`, `jsec_jpsec_packet_protector_new`).
+ */
+typedef enum jsec_jpsec_access {
+    /**
+     * One key for everything.
+     */
+    JSEC_JPSEC_ACCESS_SINGLE = 0,
+    /**
+     * One access level per resolution (the level key `k_i` opens the
+     * lowest resolutions; `k_0` opens everything).
+     */
+    JSEC_JPSEC_ACCESS_RESOLUTION = 1,
+    /**
+     * One access level per quality layer.
+     */
+    JSEC_JPSEC_ACCESS_LAYER = 2,
+} jsec_jpsec_access;
+
+/**
+ * The units a MAC, signature or hash tool covers (one value per unit).
+ * The values are the file format's granularity codes.
+ */
+typedef enum jsec_jpsec_granularity {
+    /**
+     * One unit per tile.
+     */
+    JSEC_JPSEC_GRANULARITY_TILE = 1,
+    /**
+     * One unit per tile and resolution.
+     */
+    JSEC_JPSEC_GRANULARITY_RESOLUTION = 2,
+    /**
+     * One unit per tile and quality layer.
+     */
+    JSEC_JPSEC_GRANULARITY_LAYER = 3,
+    /**
+     * One unit per tile and component.
+     */
+    JSEC_JPSEC_GRANULARITY_COMPONENT = 4,
+    /**
+     * One unit per precinct (all its layers).
+     */
+    JSEC_JPSEC_GRANULARITY_PRECINCT = 5,
+    /**
+     * One unit per packet.
+     */
+    JSEC_JPSEC_GRANULARITY_PACKET = 6,
+} jsec_jpsec_granularity;
+
+/**
+ * Hash functions (`jsec_jpsec_policy_add_hash`,
+ * `jsec_jpsec_policy_add_signature`). The values are the JPSEC hash
+ * identifiers.
+ */
+typedef enum jsec_jpsec_hash {
+    /**
+     * SHA-1.
+     */
+    JSEC_JPSEC_HASH_SHA1 = 1,
+    /**
+     * RIPEMD-160.
+     */
+    JSEC_JPSEC_HASH_RIPEMD160 = 3,
+    /**
+     * SHA-256.
+     */
+    JSEC_JPSEC_HASH_SHA256 = 7,
+} jsec_jpsec_hash;
+
+/**
+ * MAC algorithms (`jsec_jpsec_policy_add_mac`).
+ */
+typedef enum jsec_jpsec_mac {
+    /**
+     * HMAC-SHA-256 (32-byte tags).
+     */
+    JSEC_JPSEC_MAC_HMAC_SHA256 = 1,
+    /**
+     * HMAC-SHA-1 (20-byte tags).
+     */
+    JSEC_JPSEC_MAC_HMAC_SHA1 = 2,
+    /**
+     * HMAC-RIPEMD-160 (20-byte tags).
+     */
+    JSEC_JPSEC_MAC_HMAC_RIPEMD160 = 3,
+    /**
+     * Length-prefixed AES CBC-MAC (16-byte tags).
+     */
+    JSEC_JPSEC_MAC_CBC_MAC_AES = 4,
+} jsec_jpsec_mac;
+
+/**
+ * AES cipher modes of the JPSEC tools (`jsec_jpsec_policy_add_encryption`,
+ * `jsec_jpsec_policy_add_packet_encryption`,
+ * `jsec_jpsec_packet_protector_new`). The values are the file format's
+ * mode codes; the format-compliant cipher needs CFB, OFB or CTR.
+ */
+typedef enum jsec_jpsec_mode {
+    /**
+     * AES electronic codebook (ciphertext stealing; not format-compliant).
+     */
+    JSEC_JPSEC_MODE_ECB = 1,
+    /**
+     * AES cipher block chaining (ciphertext stealing; not
+     * format-compliant).
+     */
+    JSEC_JPSEC_MODE_CBC = 2,
+    /**
+     * AES cipher feedback (128-bit segments).
+     */
+    JSEC_JPSEC_MODE_CFB = 3,
+    /**
+     * AES output feedback.
+     */
+    JSEC_JPSEC_MODE_OFB = 4,
+    /**
+     * AES counter mode.
+     */
+    JSEC_JPSEC_MODE_CTR = 5,
+} jsec_jpsec_mode;
+
+/**
+ * Signature schemes (`jsec_jpsec_policy_add_signature`).
+ */
+typedef enum jsec_jpsec_signature {
+    /**
+     * RSA PKCS#1 v1.5 with SHA-256 (an RSA key).
+     */
+    JSEC_JPSEC_SIGNATURE_RSA_PKCS1V15 = 1,
+    /**
+     * RSA-PSS with SHA-256, MGF1-SHA-256, salt 32 (an RSA key).
+     */
+    JSEC_JPSEC_SIGNATURE_RSA_PSS = 2,
+    /**
+     * ECDSA P-256 with SHA-256 (an EC P-256 key).
+     */
+    JSEC_JPSEC_SIGNATURE_ECDSA_P256 = 3,
+} jsec_jpsec_signature;
+
+/**
+ * What happened to one unit of a consumed file
+ * (`jsec_jpsec_unit_report.status`).
+ */
+typedef enum jsec_jpsec_unit_status {
+    /**
+     * Its MAC, signed hash or hash matched.
+     */
+    JSEC_JPSEC_UNIT_STATUS_VERIFIED = 1,
+    /**
+     * Its MAC or hash did not match: it was modified.
+     */
+    JSEC_JPSEC_UNIT_STATUS_FAILED = 2,
+    /**
+     * Decrypted.
+     */
+    JSEC_JPSEC_UNIT_STATUS_DECRYPTED = 3,
+    /**
+     * Not decrypted or not verified: no key for its level.
+     */
+    JSEC_JPSEC_UNIT_STATUS_LOCKED = 4,
+    /**
+     * Some of its packets were dropped by a transcoder: not verifiable.
+     */
+    JSEC_JPSEC_UNIT_STATUS_INCOMPLETE = 5,
+    /**
+     * All its packets were dropped by a transcoder.
+     */
+    JSEC_JPSEC_UNIT_STATUS_ABSENT = 6,
+    /**
+     * Decrypted earlier by a partial consumer; not verifiable.
+     */
+    JSEC_JPSEC_UNIT_STATUS_OPENED = 7,
+    /**
+     * Not checked (the tool itself could not be checked, e.g. a signature
+     * without a public key, or a MAC without its key).
+     */
+    JSEC_JPSEC_UNIT_STATUS_UNCHECKED = 8,
+} jsec_jpsec_unit_status;
 
 /**
  * The result of every fallible jsec function.
@@ -2525,7 +2538,8 @@ enum jsec_status jsec_jpsec_policy_new_from_toml(const char *toml,
  * decoder still decodes the file; needs CFB, OFB or CTR). Defaults: a
  * single access level, the whole image; change them with
  * `jsec_jpsec_policy_set_levels`, `_set_region`, `_set_resolutions`,
- * `_set_layers`, `_set_components`, `_set_tiles` right after.
+ * `_set_layers`, `_set_components`, `_set_tiles`, `_set_precincts`,
+ * `_set_packets`, `_set_bytes` right after.
  *
  * The key is copied (wiped with the policy). Errors, which change
  * nothing: `JSEC_ERR_BAD_KEY` for another key length;
@@ -2546,13 +2560,52 @@ enum jsec_status jsec_jpsec_policy_add_encryption(struct jsec_jpsec_policy *poli
                                                   bool compliant);
 
 /**
+ * Add a whole-packet encryption tool: every packet of the zone is
+ * encrypted entire (its header, EPH marker and body; an SOP marker
+ * segment stays in clear) with AES under `key` (`key_len` 16, 24 or 32
+ * bytes: the master key `k0`) in `mode` (a `jsec_jpsec_mode`; any mode,
+ * the plain cipher: the output is never format-compliant). Unlike
+ * `jsec_jpsec_policy_add_encryption`, the protected zone is not
+ * decodable at all, even at a lower quality, and the file can no longer
+ * be transcoded without keys (`jsec_j2k_transcode` refuses it with
+ * `JSEC_ERR_UNSUPPORTED`); a consumer undoes it first, before anything
+ * else can be read.
+ *
+ * Such tools must be the last of the policy: `jsec_jpsec_protect` refuses
+ * a policy where another kind of tool follows one
+ * (`JSEC_ERR_INVALID_ARGUMENT`; they hide the packet headers the other
+ * tools read), and a codestream whose packet headers are packed in PPM or
+ * PPT segments (`JSEC_ERR_UNSUPPORTED`). Defaults: a single access level,
+ * the whole image; change them with `jsec_jpsec_policy_set_levels` and the
+ * zone modifiers (`_set_resolutions`, `_set_layers`, `_set_components`,
+ * `_set_tiles`, `_set_precincts`, `_set_packets`, `_set_bytes`) right
+ * after; it takes no region.
+ *
+ * The key is copied (wiped with the policy). Errors, which change
+ * nothing: `JSEC_ERR_BAD_KEY` for another key length;
+ * `JSEC_ERR_INVALID_ARGUMENT` for an unknown mode. NULL `policy` or `key`
+ * is `JSEC_ERR_INVALID_ARGUMENT`. Not thread-safe for the same policy.
+ *
+ * # Safety
+ *
+ * `policy` is NULL or a live `jsec_jpsec_policy` used by no other thread;
+ * `key` is NULL or readable for `key_len` bytes.
+ */
+JSEC_API
+enum jsec_status jsec_jpsec_policy_add_packet_encryption(struct jsec_jpsec_policy *policy,
+                                                         const uint8_t *key,
+                                                         size_t key_len,
+                                                         uint32_t mode);
+
+/**
  * Add a MAC tool: one MAC per unit of `granularity` (a
  * `jsec_jpsec_granularity`) with algorithm `mac` (a `jsec_jpsec_mac`)
  * under `key` (16, 24 or 32 bytes, the master key `k0`), plus a MAC over
  * the SEC parameters. Defaults: a single access level, the whole image
- * (`jsec_jpsec_policy_set_levels`, `_set_resolutions`, `_set_layers`,
- * `_set_components`, `_set_tiles` change them; a MAC tool takes no
- * region). Add it after an encryption tool to authenticate the
+ * (`jsec_jpsec_policy_set_levels` and the zone modifiers
+ * `_set_resolutions`, `_set_layers`, `_set_components`, `_set_tiles`,
+ * `_set_precincts`, `_set_packets`, `_set_bytes` change them; a MAC tool
+ * takes no region). Add it after an encryption tool to authenticate the
  * ciphertext (checked before decrypting).
  *
  * The key is copied. Errors, which change nothing: `JSEC_ERR_BAD_KEY`
@@ -2582,8 +2635,9 @@ enum jsec_status jsec_jpsec_policy_add_mac(struct jsec_jpsec_policy *policy,
  * (`jsec_sign_key_new_external`: JPSEC signs inside
  * `jsec_jpsec_protect`, which takes no callback) or a scheme that does not
  * suit the key is `JSEC_ERR_INVALID_ARGUMENT`, as are unknown values; then
- * nothing changes. Defaults: the whole image (`_set_resolutions`,
- * `_set_layers`, `_set_components`, `_set_tiles` change it).
+ * nothing changes. Defaults: the whole image (the zone modifiers
+ * `_set_resolutions`, `_set_layers`, `_set_components`, `_set_tiles`,
+ * `_set_precincts`, `_set_packets`, `_set_bytes` change it).
  *
  * The policy keeps its own reference to the key (the handle may be freed
  * afterwards). NULL `policy` or `key` is `JSEC_ERR_INVALID_ARGUMENT`. Not
@@ -2604,7 +2658,8 @@ enum jsec_status jsec_jpsec_policy_add_signature(struct jsec_jpsec_policy *polic
 /**
  * Add a hash tool (integrity without keys): a `hash` (a
  * `jsec_jpsec_hash`) of every unit of `granularity` (a
- * `jsec_jpsec_granularity`). Defaults: the whole image. Unknown values are
+ * `jsec_jpsec_granularity`). Defaults: the whole image (the zone
+ * modifiers change it). Unknown values are
  * `JSEC_ERR_INVALID_ARGUMENT` and change nothing; so is NULL `policy`.
  * Not thread-safe for the same policy.
  *
@@ -2637,7 +2692,8 @@ enum jsec_status jsec_jpsec_policy_add_content_id(struct jsec_jpsec_policy *poli
                                                   const char *authority);
 
 /**
- * Set the access levels of the last tool added, an encryption or MAC tool:
+ * Set the access levels of the last tool added, an encryption tool (of
+ * packet bodies or of whole packets) or a MAC tool:
  * `access` (a `jsec_jpsec_access`) and the number of levels `count` (0:
  * as many as the image has resolutions or layers; with
  * `JSEC_JPSEC_ACCESS_SINGLE` only 0 or 1). With N levels, `k0` opens
@@ -2657,11 +2713,13 @@ enum jsec_status jsec_jpsec_policy_set_levels(struct jsec_jpsec_policy *policy,
                                               uint8_t count);
 
 /**
- * Restrict the last tool added, an encryption tool, to the code-blocks
- * that touch the rectangle of `width` x `height` samples at (`x`, `y`) on
- * the reference grid (`outside` false), or to those outside it (`outside`
- * true). A zero width or height is `JSEC_ERR_INVALID_ARGUMENT`; no tool or
- * a last tool of another kind (other tools cover whole packets) is
+ * Restrict the last tool added, an encryption tool of packet bodies
+ * (`jsec_jpsec_policy_add_encryption`), to the code-blocks that touch the
+ * rectangle of `width` x `height` samples at (`x`, `y`) on the reference
+ * grid (`outside` false), or to those outside it (`outside` true). A zero
+ * width or height is `JSEC_ERR_INVALID_ARGUMENT`; no tool or a last tool
+ * of another kind (the others, whole-packet encryption included, cover
+ * whole packets) is
  * `JSEC_ERR_INVALID_STATE`; either changes nothing. NULL `policy` is
  * `JSEC_ERR_INVALID_ARGUMENT`. Not thread-safe for the same policy.
  *
@@ -2743,6 +2801,73 @@ enum jsec_status jsec_jpsec_policy_set_components(struct jsec_jpsec_policy *poli
 JSEC_API
 enum jsec_status jsec_jpsec_policy_set_tiles(struct jsec_jpsec_policy *policy,
                                              const uint16_t *tiles,
+                                             size_t count);
+
+/**
+ * Restrict the last tool added to precincts `first` to `last` (inclusive;
+ * raster indices within each resolution level of each tile-component, as
+ * `jsec_j2k_packet.precinct` gives them). `first > last` is
+ * `JSEC_ERR_INVALID_ARGUMENT`; no tool or a content identification is
+ * `JSEC_ERR_INVALID_STATE`; either changes nothing. NULL `policy` is
+ * `JSEC_ERR_INVALID_ARGUMENT`. Not thread-safe for the same policy.
+ *
+ * # Safety
+ *
+ * `policy` is NULL or a live `jsec_jpsec_policy` used by no other thread.
+ */
+JSEC_API
+enum jsec_status jsec_jpsec_policy_set_precincts(struct jsec_jpsec_policy *policy,
+                                                 uint32_t first,
+                                                 uint32_t last);
+
+/**
+ * Restrict the last tool added to the packets whose sequence number
+ * within their tile (0-based, in codestream order, as
+ * `jsec_j2k_packet.seq` gives it) lies in one of the `count` ranges at
+ * `ranges`: `count` pairs `first, last` (inclusive), so `2 * count`
+ * values, copied. The numbers describe the codestream as it is when
+ * `jsec_jpsec_protect` runs: the tool's packet list is fixed then (a
+ * transcoder renumbers packets later). NULL `ranges` with `count` 0
+ * removes the restriction. NULL `ranges` with a non-zero `count`, `count`
+ * 0 with a non-NULL `ranges`, more than 65536 pairs, or a pair with
+ * `first > last` is `JSEC_ERR_INVALID_ARGUMENT`; no tool or a content
+ * identification is `JSEC_ERR_INVALID_STATE`; either changes nothing.
+ * NULL `policy` is `JSEC_ERR_INVALID_ARGUMENT`. Not thread-safe for the
+ * same policy.
+ *
+ * # Safety
+ *
+ * `policy` is NULL or a live `jsec_jpsec_policy` used by no other thread;
+ * `ranges` is NULL or readable for `2 * count` values.
+ */
+JSEC_API
+enum jsec_status jsec_jpsec_policy_set_packets(struct jsec_jpsec_policy *policy,
+                                               const uint32_t *ranges,
+                                               size_t count);
+
+/**
+ * Restrict the last tool added to the packets whose body meets one of the
+ * `count` byte ranges at `ranges`: `count` pairs `offset, length` (so
+ * `2 * count` values, copied), the offset counted from the first byte of
+ * the codestream's first SOT marker (`jsec_j2k_packet.body_offset` minus
+ * that SOT's file offset); a packet with an empty body is selected when
+ * its body's offset lies inside a range. Like packet numbers, the ranges
+ * describe the codestream as it is when `jsec_jpsec_protect` runs. NULL
+ * `ranges` with `count` 0 removes the restriction. NULL `ranges` with a
+ * non-zero `count`, `count` 0 with a non-NULL `ranges`, more than 65536
+ * pairs, or a pair with `length` 0 (it meets nothing) is
+ * `JSEC_ERR_INVALID_ARGUMENT`; no tool or a content identification is
+ * `JSEC_ERR_INVALID_STATE`; either changes nothing. NULL `policy` is
+ * `JSEC_ERR_INVALID_ARGUMENT`. Not thread-safe for the same policy.
+ *
+ * # Safety
+ *
+ * `policy` is NULL or a live `jsec_jpsec_policy` used by no other thread;
+ * `ranges` is NULL or readable for `2 * count` values.
+ */
+JSEC_API
+enum jsec_status jsec_jpsec_policy_set_bytes(struct jsec_jpsec_policy *policy,
+                                             const uint32_t *ranges,
                                              size_t count);
 
 /**

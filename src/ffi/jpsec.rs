@@ -4,9 +4,10 @@
 //! `jsec_jpsec_packet_protector` for applications that packetise
 //! themselves.
 //!
-//! The enumerations are `#define`d constants (`JSEC_JPSEC_MODE_CTR` ...):
-//! parameters that take them are `uint32_t` and checked here, never
-//! transmuted (docs/c-api.md, section 11).
+//! The enumerations are C enums (`jsec_jpsec_mode`, constants
+//! `JSEC_JPSEC_MODE_CTR` ...), as in the rest of the API: parameters and
+//! fields that take them are `uint32_t`, checked here, never transmuted
+//! (docs/c-api.md, section 11).
 
 use std::ffi::{c_char, CStr};
 use std::io::Read;
@@ -35,87 +36,126 @@ use crate::jpsec::{
 use crate::{Error, ErrorKind, Result};
 
 // ---------------------------------------------------------------------------
-// Enumerations (plain integers on the C side, checked here)
+// Enumerations (C enums; parameters and fields that take them are uint32_t,
+// checked here, never transmuted)
 // ---------------------------------------------------------------------------
 
-/// `jsec_jpsec_mode`: AES electronic codebook (ciphertext stealing; not
-/// format-compliant). The values are the file format's mode codes.
-pub const JSEC_JPSEC_MODE_ECB: u32 = 1;
-/// `jsec_jpsec_mode`: AES cipher block chaining (ciphertext stealing; not
-/// format-compliant).
-pub const JSEC_JPSEC_MODE_CBC: u32 = 2;
-/// `jsec_jpsec_mode`: AES cipher feedback (128-bit segments).
-pub const JSEC_JPSEC_MODE_CFB: u32 = 3;
-/// `jsec_jpsec_mode`: AES output feedback.
-pub const JSEC_JPSEC_MODE_OFB: u32 = 4;
-/// `jsec_jpsec_mode`: AES counter mode.
-pub const JSEC_JPSEC_MODE_CTR: u32 = 5;
+/// AES cipher modes of the JPSEC tools (`jsec_jpsec_policy_add_encryption`,
+/// `jsec_jpsec_policy_add_packet_encryption`,
+/// `jsec_jpsec_packet_protector_new`). The values are the file format's
+/// mode codes; the format-compliant cipher needs CFB, OFB or CTR.
+#[repr(C)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum jsec_jpsec_mode {
+    /// AES electronic codebook (ciphertext stealing; not format-compliant).
+    Ecb = 1,
+    /// AES cipher block chaining (ciphertext stealing; not
+    /// format-compliant).
+    Cbc = 2,
+    /// AES cipher feedback (128-bit segments).
+    Cfb = 3,
+    /// AES output feedback.
+    Ofb = 4,
+    /// AES counter mode.
+    Ctr = 5,
+}
 
-/// `jsec_jpsec_access`: one key for everything.
-pub const JSEC_JPSEC_ACCESS_SINGLE: u32 = 0;
-/// `jsec_jpsec_access`: one access level per resolution (the level key
-/// `k_i` opens the lowest resolutions; `k_0` opens everything).
-pub const JSEC_JPSEC_ACCESS_RESOLUTION: u32 = 1;
-/// `jsec_jpsec_access`: one access level per quality layer.
-pub const JSEC_JPSEC_ACCESS_LAYER: u32 = 2;
+/// How a keyed tool's access levels are laid out
+/// (`jsec_jpsec_policy_set_levels`, `jsec_jpsec_packet_protector_new`).
+#[repr(C)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum jsec_jpsec_access {
+    /// One key for everything.
+    Single = 0,
+    /// One access level per resolution (the level key `k_i` opens the
+    /// lowest resolutions; `k_0` opens everything).
+    Resolution = 1,
+    /// One access level per quality layer.
+    Layer = 2,
+}
 
-/// `jsec_jpsec_granularity`: one unit per tile.
-pub const JSEC_JPSEC_GRANULARITY_TILE: u32 = 1;
-/// `jsec_jpsec_granularity`: one unit per tile and resolution.
-pub const JSEC_JPSEC_GRANULARITY_RESOLUTION: u32 = 2;
-/// `jsec_jpsec_granularity`: one unit per tile and quality layer.
-pub const JSEC_JPSEC_GRANULARITY_LAYER: u32 = 3;
-/// `jsec_jpsec_granularity`: one unit per tile and component.
-pub const JSEC_JPSEC_GRANULARITY_COMPONENT: u32 = 4;
-/// `jsec_jpsec_granularity`: one unit per precinct (all its layers).
-pub const JSEC_JPSEC_GRANULARITY_PRECINCT: u32 = 5;
-/// `jsec_jpsec_granularity`: one unit per packet.
-pub const JSEC_JPSEC_GRANULARITY_PACKET: u32 = 6;
+/// The units a MAC, signature or hash tool covers (one value per unit).
+/// The values are the file format's granularity codes.
+#[repr(C)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum jsec_jpsec_granularity {
+    /// One unit per tile.
+    Tile = 1,
+    /// One unit per tile and resolution.
+    Resolution = 2,
+    /// One unit per tile and quality layer.
+    Layer = 3,
+    /// One unit per tile and component.
+    Component = 4,
+    /// One unit per precinct (all its layers).
+    Precinct = 5,
+    /// One unit per packet.
+    Packet = 6,
+}
 
-/// `jsec_jpsec_mac`: HMAC-SHA-256 (32-byte tags).
-pub const JSEC_JPSEC_MAC_HMAC_SHA256: u32 = 1;
-/// `jsec_jpsec_mac`: HMAC-SHA-1 (20-byte tags).
-pub const JSEC_JPSEC_MAC_HMAC_SHA1: u32 = 2;
-/// `jsec_jpsec_mac`: HMAC-RIPEMD-160 (20-byte tags).
-pub const JSEC_JPSEC_MAC_HMAC_RIPEMD160: u32 = 3;
-/// `jsec_jpsec_mac`: length-prefixed AES CBC-MAC (16-byte tags).
-pub const JSEC_JPSEC_MAC_CBC_MAC_AES: u32 = 4;
+/// MAC algorithms (`jsec_jpsec_policy_add_mac`).
+#[repr(C)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum jsec_jpsec_mac {
+    /// HMAC-SHA-256 (32-byte tags).
+    HmacSha256 = 1,
+    /// HMAC-SHA-1 (20-byte tags).
+    HmacSha1 = 2,
+    /// HMAC-RIPEMD-160 (20-byte tags).
+    HmacRipemd160 = 3,
+    /// Length-prefixed AES CBC-MAC (16-byte tags).
+    CbcMacAes = 4,
+}
 
-/// `jsec_jpsec_hash`: SHA-1. The values are the JPSEC hash identifiers.
-pub const JSEC_JPSEC_HASH_SHA1: u32 = 1;
-/// `jsec_jpsec_hash`: RIPEMD-160.
-pub const JSEC_JPSEC_HASH_RIPEMD160: u32 = 3;
-/// `jsec_jpsec_hash`: SHA-256.
-pub const JSEC_JPSEC_HASH_SHA256: u32 = 7;
+/// Hash functions (`jsec_jpsec_policy_add_hash`,
+/// `jsec_jpsec_policy_add_signature`). The values are the JPSEC hash
+/// identifiers.
+#[repr(C)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum jsec_jpsec_hash {
+    /// SHA-1.
+    Sha1 = 1,
+    /// RIPEMD-160.
+    Ripemd160 = 3,
+    /// SHA-256.
+    Sha256 = 7,
+}
 
-/// `jsec_jpsec_signature`: RSA PKCS#1 v1.5 with SHA-256 (an RSA key).
-pub const JSEC_JPSEC_SIGNATURE_RSA_PKCS1V15: u32 = 1;
-/// `jsec_jpsec_signature`: RSA-PSS with SHA-256, MGF1-SHA-256, salt 32 (an
-/// RSA key).
-pub const JSEC_JPSEC_SIGNATURE_RSA_PSS: u32 = 2;
-/// `jsec_jpsec_signature`: ECDSA P-256 with SHA-256 (an EC P-256 key).
-pub const JSEC_JPSEC_SIGNATURE_ECDSA_P256: u32 = 3;
+/// Signature schemes (`jsec_jpsec_policy_add_signature`).
+#[repr(C)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum jsec_jpsec_signature {
+    /// RSA PKCS#1 v1.5 with SHA-256 (an RSA key).
+    RsaPkcs1v15 = 1,
+    /// RSA-PSS with SHA-256, MGF1-SHA-256, salt 32 (an RSA key).
+    RsaPss = 2,
+    /// ECDSA P-256 with SHA-256 (an EC P-256 key).
+    EcdsaP256 = 3,
+}
 
-/// `jsec_jpsec_unit_status`: its MAC, signed hash or hash matched.
-pub const JSEC_JPSEC_UNIT_STATUS_VERIFIED: u32 = 1;
-/// `jsec_jpsec_unit_status`: its MAC or hash did not match: it was modified.
-pub const JSEC_JPSEC_UNIT_STATUS_FAILED: u32 = 2;
-/// `jsec_jpsec_unit_status`: decrypted.
-pub const JSEC_JPSEC_UNIT_STATUS_DECRYPTED: u32 = 3;
-/// `jsec_jpsec_unit_status`: not decrypted or not verified: no key for its
-/// level.
-pub const JSEC_JPSEC_UNIT_STATUS_LOCKED: u32 = 4;
-/// `jsec_jpsec_unit_status`: some of its packets were dropped by a
-/// transcoder: not verifiable.
-pub const JSEC_JPSEC_UNIT_STATUS_INCOMPLETE: u32 = 5;
-/// `jsec_jpsec_unit_status`: all its packets were dropped by a transcoder.
-pub const JSEC_JPSEC_UNIT_STATUS_ABSENT: u32 = 6;
-/// `jsec_jpsec_unit_status`: decrypted earlier by a partial consumer; not
-/// verifiable.
-pub const JSEC_JPSEC_UNIT_STATUS_OPENED: u32 = 7;
-/// `jsec_jpsec_unit_status`: not checked (the tool itself could not be
-/// checked, e.g. a signature without a public key).
-pub const JSEC_JPSEC_UNIT_STATUS_UNCHECKED: u32 = 8;
+/// What happened to one unit of a consumed file
+/// (`jsec_jpsec_unit_report.status`).
+#[repr(C)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum jsec_jpsec_unit_status {
+    /// Its MAC, signed hash or hash matched.
+    Verified = 1,
+    /// Its MAC or hash did not match: it was modified.
+    Failed = 2,
+    /// Decrypted.
+    Decrypted = 3,
+    /// Not decrypted or not verified: no key for its level.
+    Locked = 4,
+    /// Some of its packets were dropped by a transcoder: not verifiable.
+    Incomplete = 5,
+    /// All its packets were dropped by a transcoder.
+    Absent = 6,
+    /// Decrypted earlier by a partial consumer; not verifiable.
+    Opened = 7,
+    /// Not checked (the tool itself could not be checked, e.g. a signature
+    /// without a public key, or a MAC without its key).
+    Unchecked = 8,
+}
 
 /// Size of the text fields of `jsec_jpsec_tool_report`, terminating NUL
 /// included.
@@ -127,83 +167,96 @@ pub const JSEC_JPSEC_ZONE_LEN: usize = 128;
 pub const JSEC_JPSEC_IV_LEN: usize = 16;
 
 fn mode_of(v: u32) -> Result<Mode> {
-    u8::try_from(v)
-        .ok()
-        .and_then(Mode::from_code)
-        .ok_or_else(|| {
-            Error::invalid_argument(format!(
+    Ok(match v {
+        m if m == jsec_jpsec_mode::Ecb as u32 => Mode::Ecb,
+        m if m == jsec_jpsec_mode::Cbc as u32 => Mode::Cbc,
+        m if m == jsec_jpsec_mode::Cfb as u32 => Mode::Cfb,
+        m if m == jsec_jpsec_mode::Ofb as u32 => Mode::Ofb,
+        m if m == jsec_jpsec_mode::Ctr as u32 => Mode::Ctr,
+        _ => {
+            return Err(Error::invalid_argument(format!(
                 "mode {v}: not a jsec_jpsec_mode (1 ECB, 2 CBC, 3 CFB, 4 OFB, 5 CTR)"
-            ))
-        })
+            )))
+        }
+    })
 }
 
 fn access_of(v: u32) -> Result<Access> {
-    match v {
-        JSEC_JPSEC_ACCESS_SINGLE => Ok(Access::Single),
-        JSEC_JPSEC_ACCESS_RESOLUTION => Ok(Access::Resolution),
-        JSEC_JPSEC_ACCESS_LAYER => Ok(Access::Layer),
-        _ => Err(Error::invalid_argument(format!(
-            "access {v}: not a jsec_jpsec_access (0 SINGLE, 1 RESOLUTION, 2 LAYER)"
-        ))),
-    }
+    Ok(match v {
+        a if a == jsec_jpsec_access::Single as u32 => Access::Single,
+        a if a == jsec_jpsec_access::Resolution as u32 => Access::Resolution,
+        a if a == jsec_jpsec_access::Layer as u32 => Access::Layer,
+        _ => {
+            return Err(Error::invalid_argument(format!(
+                "access {v}: not a jsec_jpsec_access (0 SINGLE, 1 RESOLUTION, 2 LAYER)"
+            )))
+        }
+    })
 }
 
 fn granularity_of(v: u32) -> Result<Granularity> {
-    u8::try_from(v)
-        .ok()
-        .and_then(Granularity::from_code)
-        .ok_or_else(|| {
-            Error::invalid_argument(format!(
+    Ok(match v {
+        g if g == jsec_jpsec_granularity::Tile as u32 => Granularity::Tile,
+        g if g == jsec_jpsec_granularity::Resolution as u32 => Granularity::Resolution,
+        g if g == jsec_jpsec_granularity::Layer as u32 => Granularity::Layer,
+        g if g == jsec_jpsec_granularity::Component as u32 => Granularity::Component,
+        g if g == jsec_jpsec_granularity::Precinct as u32 => Granularity::Precinct,
+        g if g == jsec_jpsec_granularity::Packet as u32 => Granularity::Packet,
+        _ => {
+            return Err(Error::invalid_argument(format!(
                 "granularity {v}: not a jsec_jpsec_granularity (1 TILE to 6 PACKET)"
-            ))
-        })
+            )))
+        }
+    })
 }
 
 fn mac_of(v: u32) -> Result<MacAlg> {
-    match v {
-        JSEC_JPSEC_MAC_HMAC_SHA256 => Ok(MacAlg::HmacSha256),
-        JSEC_JPSEC_MAC_HMAC_SHA1 => Ok(MacAlg::HmacSha1),
-        JSEC_JPSEC_MAC_HMAC_RIPEMD160 => Ok(MacAlg::HmacRipemd160),
-        JSEC_JPSEC_MAC_CBC_MAC_AES => Ok(MacAlg::CbcMacAes),
-        _ => Err(Error::invalid_argument(format!(
+    Ok(match v {
+        m if m == jsec_jpsec_mac::HmacSha256 as u32 => MacAlg::HmacSha256,
+        m if m == jsec_jpsec_mac::HmacSha1 as u32 => MacAlg::HmacSha1,
+        m if m == jsec_jpsec_mac::HmacRipemd160 as u32 => MacAlg::HmacRipemd160,
+        m if m == jsec_jpsec_mac::CbcMacAes as u32 => MacAlg::CbcMacAes,
+        _ => return Err(Error::invalid_argument(format!(
             "MAC {v}: not a jsec_jpsec_mac (1 HMAC_SHA256, 2 HMAC_SHA1, 3 HMAC_RIPEMD160, 4 CBC_MAC_AES)"
         ))),
-    }
+    })
 }
 
 fn hash_of(v: u32) -> Result<HashAlg> {
-    u8::try_from(v)
-        .ok()
-        .and_then(HashAlg::from_id)
-        .ok_or_else(|| {
-            Error::invalid_argument(format!(
+    Ok(match v {
+        h if h == jsec_jpsec_hash::Sha1 as u32 => HashAlg::Sha1,
+        h if h == jsec_jpsec_hash::Ripemd160 as u32 => HashAlg::Ripemd160,
+        h if h == jsec_jpsec_hash::Sha256 as u32 => HashAlg::Sha256,
+        _ => {
+            return Err(Error::invalid_argument(format!(
                 "hash {v}: not a jsec_jpsec_hash (1 SHA1, 3 RIPEMD160, 7 SHA256)"
-            ))
-        })
+            )))
+        }
+    })
 }
 
 fn scheme_of(v: u32) -> Result<SignatureScheme> {
-    match v {
-        JSEC_JPSEC_SIGNATURE_RSA_PKCS1V15 => Ok(SignatureScheme::RsaPkcs1v15),
-        JSEC_JPSEC_SIGNATURE_RSA_PSS => Ok(SignatureScheme::RsaPss),
-        JSEC_JPSEC_SIGNATURE_ECDSA_P256 => Ok(SignatureScheme::EcdsaP256),
-        _ => Err(Error::invalid_argument(format!(
+    Ok(match v {
+        s if s == jsec_jpsec_signature::RsaPkcs1v15 as u32 => SignatureScheme::RsaPkcs1v15,
+        s if s == jsec_jpsec_signature::RsaPss as u32 => SignatureScheme::RsaPss,
+        s if s == jsec_jpsec_signature::EcdsaP256 as u32 => SignatureScheme::EcdsaP256,
+        _ => return Err(Error::invalid_argument(format!(
             "signature scheme {v}: not a jsec_jpsec_signature (1 RSA_PKCS1V15, 2 RSA_PSS, 3 ECDSA_P256)"
         ))),
-    }
+    })
 }
 
 fn unit_status_code(s: UnitStatus) -> u32 {
-    match s {
-        UnitStatus::Verified => JSEC_JPSEC_UNIT_STATUS_VERIFIED,
-        UnitStatus::Failed => JSEC_JPSEC_UNIT_STATUS_FAILED,
-        UnitStatus::Decrypted => JSEC_JPSEC_UNIT_STATUS_DECRYPTED,
-        UnitStatus::Locked => JSEC_JPSEC_UNIT_STATUS_LOCKED,
-        UnitStatus::Incomplete => JSEC_JPSEC_UNIT_STATUS_INCOMPLETE,
-        UnitStatus::Absent => JSEC_JPSEC_UNIT_STATUS_ABSENT,
-        UnitStatus::Opened => JSEC_JPSEC_UNIT_STATUS_OPENED,
-        UnitStatus::Unchecked => JSEC_JPSEC_UNIT_STATUS_UNCHECKED,
-    }
+    (match s {
+        UnitStatus::Verified => jsec_jpsec_unit_status::Verified,
+        UnitStatus::Failed => jsec_jpsec_unit_status::Failed,
+        UnitStatus::Decrypted => jsec_jpsec_unit_status::Decrypted,
+        UnitStatus::Locked => jsec_jpsec_unit_status::Locked,
+        UnitStatus::Incomplete => jsec_jpsec_unit_status::Incomplete,
+        UnitStatus::Absent => jsec_jpsec_unit_status::Absent,
+        UnitStatus::Opened => jsec_jpsec_unit_status::Opened,
+        UnitStatus::Unchecked => jsec_jpsec_unit_status::Unchecked,
+    }) as u32
 }
 
 /// A NUL-terminated C string argument `name` as UTF-8.
@@ -358,20 +411,10 @@ pub unsafe extern "C" fn jsec_jpsec_policy_new_from_toml(
             // SAFETY: `key_dir` is non-NULL and NUL-terminated by the contract.
             PathBuf::from(unsafe { try_str(key_dir, "key_dir") }?)
         };
-        // The loader can only return text to the parser: keep the first
-        // error's kind (I/O, bad key) to return it instead of the parser's.
-        let mut first: Option<ErrorKind> = None;
-        let parsed = policy::parse(text, &mut |kind, name| {
-            load_policy_key(&dir.join(name), kind).map_err(|e| {
-                first.get_or_insert(e.kind());
-                e.message().to_string()
-            })
-        });
-        let opts = match (parsed, first) {
-            (Ok(o), _) => o,
-            (Err(e), Some(kind)) => return Err(Error::new(kind, e.message())),
-            (Err(e), None) => return Err(e),
-        };
+        // A loader error keeps its kind (I/O, bad key) through the parser.
+        let opts = policy::parse(text, &mut |kind, name| {
+            load_policy_key(&dir.join(name), kind)
+        })?;
         // SAFETY: `out` checked non-NULL; writable by the contract.
         unsafe { write_out(out, box_into_ptr::<jsec_jpsec_policy>(opts)) };
         Ok(())
@@ -385,7 +428,8 @@ pub unsafe extern "C" fn jsec_jpsec_policy_new_from_toml(
 /// decoder still decodes the file; needs CFB, OFB or CTR). Defaults: a
 /// single access level, the whole image; change them with
 /// `jsec_jpsec_policy_set_levels`, `_set_region`, `_set_resolutions`,
-/// `_set_layers`, `_set_components`, `_set_tiles` right after.
+/// `_set_layers`, `_set_components`, `_set_tiles`, `_set_precincts`,
+/// `_set_packets`, `_set_bytes` right after.
 ///
 /// The key is copied (wiped with the policy). Errors, which change
 /// nothing: `JSEC_ERR_BAD_KEY` for another key length;
@@ -428,13 +472,67 @@ pub unsafe extern "C" fn jsec_jpsec_policy_add_encryption(
     })
 }
 
+/// Add a whole-packet encryption tool: every packet of the zone is
+/// encrypted entire (its header, EPH marker and body; an SOP marker
+/// segment stays in clear) with AES under `key` (`key_len` 16, 24 or 32
+/// bytes: the master key `k0`) in `mode` (a `jsec_jpsec_mode`; any mode,
+/// the plain cipher: the output is never format-compliant). Unlike
+/// `jsec_jpsec_policy_add_encryption`, the protected zone is not
+/// decodable at all, even at a lower quality, and the file can no longer
+/// be transcoded without keys (`jsec_j2k_transcode` refuses it with
+/// `JSEC_ERR_UNSUPPORTED`); a consumer undoes it first, before anything
+/// else can be read.
+///
+/// Such tools must be the last of the policy: `jsec_jpsec_protect` refuses
+/// a policy where another kind of tool follows one
+/// (`JSEC_ERR_INVALID_ARGUMENT`; they hide the packet headers the other
+/// tools read), and a codestream whose packet headers are packed in PPM or
+/// PPT segments (`JSEC_ERR_UNSUPPORTED`). Defaults: a single access level,
+/// the whole image; change them with `jsec_jpsec_policy_set_levels` and the
+/// zone modifiers (`_set_resolutions`, `_set_layers`, `_set_components`,
+/// `_set_tiles`, `_set_precincts`, `_set_packets`, `_set_bytes`) right
+/// after; it takes no region.
+///
+/// The key is copied (wiped with the policy). Errors, which change
+/// nothing: `JSEC_ERR_BAD_KEY` for another key length;
+/// `JSEC_ERR_INVALID_ARGUMENT` for an unknown mode. NULL `policy` or `key`
+/// is `JSEC_ERR_INVALID_ARGUMENT`. Not thread-safe for the same policy.
+///
+/// # Safety
+///
+/// `policy` is NULL or a live `jsec_jpsec_policy` used by no other thread;
+/// `key` is NULL or readable for `key_len` bytes.
+#[no_mangle]
+pub unsafe extern "C" fn jsec_jpsec_policy_add_packet_encryption(
+    policy: *mut jsec_jpsec_policy,
+    key: *const u8,
+    key_len: usize,
+    mode: u32,
+) -> jsec_status {
+    boundary("jsec_jpsec_policy_add_packet_encryption", || {
+        // SAFETY: `policy` is NULL or a live, unshared handle by the contract.
+        let p = unsafe { try_mut(policy, "policy") }?;
+        // SAFETY: `key` is readable for `key_len` bytes by the contract.
+        let key = JpsecKey::from_bytes(unsafe { try_slice(key, key_len, "key") }?)?;
+        let mode = mode_of(mode)?;
+        p.tools.push(ToolSpec::EncryptPackets {
+            key,
+            mode,
+            levels: Levels::Single,
+            zone: ImageZone::default(),
+        });
+        Ok(())
+    })
+}
+
 /// Add a MAC tool: one MAC per unit of `granularity` (a
 /// `jsec_jpsec_granularity`) with algorithm `mac` (a `jsec_jpsec_mac`)
 /// under `key` (16, 24 or 32 bytes, the master key `k0`), plus a MAC over
 /// the SEC parameters. Defaults: a single access level, the whole image
-/// (`jsec_jpsec_policy_set_levels`, `_set_resolutions`, `_set_layers`,
-/// `_set_components`, `_set_tiles` change them; a MAC tool takes no
-/// region). Add it after an encryption tool to authenticate the
+/// (`jsec_jpsec_policy_set_levels` and the zone modifiers
+/// `_set_resolutions`, `_set_layers`, `_set_components`, `_set_tiles`,
+/// `_set_precincts`, `_set_packets`, `_set_bytes` change them; a MAC tool
+/// takes no region). Add it after an encryption tool to authenticate the
 /// ciphertext (checked before decrypting).
 ///
 /// The key is copied. Errors, which change nothing: `JSEC_ERR_BAD_KEY`
@@ -481,8 +579,9 @@ pub unsafe extern "C" fn jsec_jpsec_policy_add_mac(
 /// (`jsec_sign_key_new_external`: JPSEC signs inside
 /// `jsec_jpsec_protect`, which takes no callback) or a scheme that does not
 /// suit the key is `JSEC_ERR_INVALID_ARGUMENT`, as are unknown values; then
-/// nothing changes. Defaults: the whole image (`_set_resolutions`,
-/// `_set_layers`, `_set_components`, `_set_tiles` change it).
+/// nothing changes. Defaults: the whole image (the zone modifiers
+/// `_set_resolutions`, `_set_layers`, `_set_components`, `_set_tiles`,
+/// `_set_precincts`, `_set_packets`, `_set_bytes` change it).
 ///
 /// The policy keeps its own reference to the key (the handle may be freed
 /// afterwards). NULL `policy` or `key` is `JSEC_ERR_INVALID_ARGUMENT`. Not
@@ -547,7 +646,8 @@ pub unsafe extern "C" fn jsec_jpsec_policy_add_signature(
 
 /// Add a hash tool (integrity without keys): a `hash` (a
 /// `jsec_jpsec_hash`) of every unit of `granularity` (a
-/// `jsec_jpsec_granularity`). Defaults: the whole image. Unknown values are
+/// `jsec_jpsec_granularity`). Defaults: the whole image (the zone
+/// modifiers change it). Unknown values are
 /// `JSEC_ERR_INVALID_ARGUMENT` and change nothing; so is NULL `policy`.
 /// Not thread-safe for the same policy.
 ///
@@ -654,7 +754,8 @@ fn last_zone<'a>(p: &'a mut ProtectOptions, setting: &str) -> Result<&'a mut Ima
     }
 }
 
-/// Set the access levels of the last tool added, an encryption or MAC tool:
+/// Set the access levels of the last tool added, an encryption tool (of
+/// packet bodies or of whole packets) or a MAC tool:
 /// `access` (a `jsec_jpsec_access`) and the number of levels `count` (0:
 /// as many as the image has resolutions or layers; with
 /// `JSEC_JPSEC_ACCESS_SINGLE` only 0 or 1). With N levels, `k0` opens
@@ -679,12 +780,15 @@ pub unsafe extern "C" fn jsec_jpsec_policy_set_levels(
         let t = last_tool(p, "access levels")?;
         let name = tool_name(t);
         let slot = match t {
-            ToolSpec::Encrypt { levels, .. } | ToolSpec::Mac { levels, .. } => levels,
+            ToolSpec::Encrypt { levels, .. }
+            | ToolSpec::EncryptPackets { levels, .. }
+            | ToolSpec::Mac { levels, .. } => levels,
             _ => {
                 return Err(Error::new(
                     ErrorKind::InvalidState,
                     format!(
-                        "the last tool is {name}: only encryption and MAC tools have access levels"
+                        "the last tool is {name}: only encryption (of bodies or whole packets) \
+                         and MAC tools have access levels"
                     ),
                 ))
             }
@@ -704,11 +808,13 @@ pub unsafe extern "C" fn jsec_jpsec_policy_set_levels(
     })
 }
 
-/// Restrict the last tool added, an encryption tool, to the code-blocks
-/// that touch the rectangle of `width` x `height` samples at (`x`, `y`) on
-/// the reference grid (`outside` false), or to those outside it (`outside`
-/// true). A zero width or height is `JSEC_ERR_INVALID_ARGUMENT`; no tool or
-/// a last tool of another kind (other tools cover whole packets) is
+/// Restrict the last tool added, an encryption tool of packet bodies
+/// (`jsec_jpsec_policy_add_encryption`), to the code-blocks that touch the
+/// rectangle of `width` x `height` samples at (`x`, `y`) on the reference
+/// grid (`outside` false), or to those outside it (`outside` true). A zero
+/// width or height is `JSEC_ERR_INVALID_ARGUMENT`; no tool or a last tool
+/// of another kind (the others, whole-packet encryption included, cover
+/// whole packets) is
 /// `JSEC_ERR_INVALID_STATE`; either changes nothing. NULL `policy` is
 /// `JSEC_ERR_INVALID_ARGUMENT`. Not thread-safe for the same policy.
 ///
@@ -732,7 +838,7 @@ pub unsafe extern "C" fn jsec_jpsec_policy_set_region(
         let ToolSpec::Encrypt { zone, .. } = t else {
             return Err(Error::new(
                 ErrorKind::InvalidState,
-                format!("the last tool is {name}: only encryption tools take a region (the others cover whole packets)"),
+                format!("the last tool is {name}: only encryption tools of packet bodies take a region (the others cover whole packets)"),
             ));
         };
         if width == 0 || height == 0 {
@@ -879,6 +985,172 @@ pub unsafe extern "C" fn jsec_jpsec_policy_set_tiles(
         };
         let zone = last_zone(p, "tiles")?;
         zone.tiles = list;
+        Ok(())
+    })
+}
+
+/// Most pairs `jsec_jpsec_policy_set_packets` and `_set_bytes` take.
+const MAX_RANGES: usize = 65536;
+
+/// Copy the `count` pairs of `u32` at `ranges` (argument `name`, a list of
+/// `what`): NULL with 0 is `None` (no restriction); NULL with a non-zero
+/// count, or 0 with a non-NULL list, is an error, as is a pair `check`
+/// refuses.
+///
+/// # Safety
+///
+/// `ranges` is NULL or readable for `2 * count` values (not necessarily
+/// aligned).
+unsafe fn read_ranges(
+    ranges: *const u32,
+    count: usize,
+    name: &str,
+    what: &str,
+    check: impl Fn(u32, u32) -> Result<()>,
+) -> Result<Option<Vec<(u32, u32)>>> {
+    if ranges.is_null() {
+        if count != 0 {
+            return Err(null_arg(name));
+        }
+        return Ok(None);
+    }
+    if count == 0 || count > MAX_RANGES {
+        return Err(Error::invalid_argument(format!(
+            "{count} {what}: 1 to {MAX_RANGES} (NULL, 0 removes the restriction)"
+        )));
+    }
+    let mut v = Vec::with_capacity(count);
+    for i in 0..count {
+        // SAFETY: `2 * count` values (at most 512 KiB) are readable at
+        // `ranges` by the contract; unaligned reads need no alignment.
+        let (a, b) = unsafe {
+            (
+                ranges.add(2 * i).read_unaligned(),
+                ranges.add(2 * i + 1).read_unaligned(),
+            )
+        };
+        check(a, b).map_err(|e| e.context(format_args!("`{name}` pair {i}")))?;
+        v.push((a, b));
+    }
+    Ok(Some(v))
+}
+
+/// Restrict the last tool added to precincts `first` to `last` (inclusive;
+/// raster indices within each resolution level of each tile-component, as
+/// `jsec_j2k_packet.precinct` gives them). `first > last` is
+/// `JSEC_ERR_INVALID_ARGUMENT`; no tool or a content identification is
+/// `JSEC_ERR_INVALID_STATE`; either changes nothing. NULL `policy` is
+/// `JSEC_ERR_INVALID_ARGUMENT`. Not thread-safe for the same policy.
+///
+/// # Safety
+///
+/// `policy` is NULL or a live `jsec_jpsec_policy` used by no other thread.
+#[no_mangle]
+pub unsafe extern "C" fn jsec_jpsec_policy_set_precincts(
+    policy: *mut jsec_jpsec_policy,
+    first: u32,
+    last: u32,
+) -> jsec_status {
+    boundary("jsec_jpsec_policy_set_precincts", || {
+        // SAFETY: `policy` is NULL or a live, unshared handle by the contract.
+        let p = unsafe { try_mut(policy, "policy") }?;
+        let zone = last_zone(p, "precincts")?;
+        if first > last {
+            return Err(Error::invalid_argument(format!(
+                "precincts {first} to {last}: first must not exceed last"
+            )));
+        }
+        zone.precincts = Some((first, last));
+        Ok(())
+    })
+}
+
+/// Restrict the last tool added to the packets whose sequence number
+/// within their tile (0-based, in codestream order, as
+/// `jsec_j2k_packet.seq` gives it) lies in one of the `count` ranges at
+/// `ranges`: `count` pairs `first, last` (inclusive), so `2 * count`
+/// values, copied. The numbers describe the codestream as it is when
+/// `jsec_jpsec_protect` runs: the tool's packet list is fixed then (a
+/// transcoder renumbers packets later). NULL `ranges` with `count` 0
+/// removes the restriction. NULL `ranges` with a non-zero `count`, `count`
+/// 0 with a non-NULL `ranges`, more than 65536 pairs, or a pair with
+/// `first > last` is `JSEC_ERR_INVALID_ARGUMENT`; no tool or a content
+/// identification is `JSEC_ERR_INVALID_STATE`; either changes nothing.
+/// NULL `policy` is `JSEC_ERR_INVALID_ARGUMENT`. Not thread-safe for the
+/// same policy.
+///
+/// # Safety
+///
+/// `policy` is NULL or a live `jsec_jpsec_policy` used by no other thread;
+/// `ranges` is NULL or readable for `2 * count` values.
+#[no_mangle]
+pub unsafe extern "C" fn jsec_jpsec_policy_set_packets(
+    policy: *mut jsec_jpsec_policy,
+    ranges: *const u32,
+    count: usize,
+) -> jsec_status {
+    boundary("jsec_jpsec_policy_set_packets", || {
+        // SAFETY: `policy` is NULL or a live, unshared handle by the contract.
+        let p = unsafe { try_mut(policy, "policy") }?;
+        // SAFETY: `ranges` is NULL or readable for `2 * count` values by the contract.
+        let list = unsafe {
+            read_ranges(ranges, count, "ranges", "packet ranges", |a, b| {
+                if a > b {
+                    Err(Error::invalid_argument(format!(
+                        "packets {a} to {b}: first must not exceed last"
+                    )))
+                } else {
+                    Ok(())
+                }
+            })
+        }?;
+        let zone = last_zone(p, "packets")?;
+        zone.packets = list;
+        Ok(())
+    })
+}
+
+/// Restrict the last tool added to the packets whose body meets one of the
+/// `count` byte ranges at `ranges`: `count` pairs `offset, length` (so
+/// `2 * count` values, copied), the offset counted from the first byte of
+/// the codestream's first SOT marker (`jsec_j2k_packet.body_offset` minus
+/// that SOT's file offset); a packet with an empty body is selected when
+/// its body's offset lies inside a range. Like packet numbers, the ranges
+/// describe the codestream as it is when `jsec_jpsec_protect` runs. NULL
+/// `ranges` with `count` 0 removes the restriction. NULL `ranges` with a
+/// non-zero `count`, `count` 0 with a non-NULL `ranges`, more than 65536
+/// pairs, or a pair with `length` 0 (it meets nothing) is
+/// `JSEC_ERR_INVALID_ARGUMENT`; no tool or a content identification is
+/// `JSEC_ERR_INVALID_STATE`; either changes nothing. NULL `policy` is
+/// `JSEC_ERR_INVALID_ARGUMENT`. Not thread-safe for the same policy.
+///
+/// # Safety
+///
+/// `policy` is NULL or a live `jsec_jpsec_policy` used by no other thread;
+/// `ranges` is NULL or readable for `2 * count` values.
+#[no_mangle]
+pub unsafe extern "C" fn jsec_jpsec_policy_set_bytes(
+    policy: *mut jsec_jpsec_policy,
+    ranges: *const u32,
+    count: usize,
+) -> jsec_status {
+    boundary("jsec_jpsec_policy_set_bytes", || {
+        // SAFETY: `policy` is NULL or a live, unshared handle by the contract.
+        let p = unsafe { try_mut(policy, "policy") }?;
+        // SAFETY: `ranges` is NULL or readable for `2 * count` values by the contract.
+        let list = unsafe {
+            read_ranges(ranges, count, "ranges", "byte ranges", |offset, length| {
+                if length == 0 {
+                    Err(Error::invalid_argument(format!(
+                        "an empty byte range at offset {offset}: the length must not be 0"
+                    )))
+                } else {
+                    Ok(())
+                }
+            })
+        }?;
+        let zone = last_zone(p, "byte ranges")?;
+        zone.bytes = list;
         Ok(())
     })
 }

@@ -150,7 +150,7 @@ fn pairs(t: &Table, k: &str, n: usize) -> Result<Option<Vec<(u32, u32)>>> {
     };
     let bad = || {
         err(format!(
-            "tool {n}: `{k}` must be a list of [first, last] / [offset, length] pairs"
+            "tool {n}: `{k}` must be a list of [first, last] / [offset, length > 0] pairs"
         ))
     };
     let toml::Value::Array(a) = v else {
@@ -168,7 +168,11 @@ fn pairs(t: &Table, k: &str, n: usize) -> Result<Option<Vec<(u32, u32)>>> {
                 _ => None,
             })
             .collect();
-        if nums.len() != 2 || p.len() != 2 || (k == "packets" && nums[0] > nums[1]) {
+        if nums.len() != 2
+            || p.len() != 2
+            || (k == "packets" && nums[0] > nums[1])
+            || (k == "bytes" && nums[1] == 0)
+        {
             return Err(bad());
         }
         out.push((nums[0], nums[1]));
@@ -237,10 +241,12 @@ const ZONE: [&str; 9] = [
 ];
 
 /// Parse a policy. `load(kind, name)` loads the key named by a tool's `key`
-/// setting (a path, for the CLI) or says why it cannot.
+/// setting (a path, for the CLI) or says why it cannot; its error is
+/// returned as it is (same kind: I/O, bad key ...) with the tool and key
+/// name put in front of its message (`policy: tool 0: key k0.hex: ...`).
 pub fn parse(
     text: &str,
-    load: &mut dyn FnMut(KeyKind, &str) -> std::result::Result<LoadedKey, String>,
+    load: &mut dyn FnMut(KeyKind, &str) -> Result<LoadedKey>,
 ) -> Result<ProtectOptions> {
     let doc: Table = text
         .parse()
@@ -287,7 +293,7 @@ pub fn parse(
             match load(KeyKind::Symmetric, name) {
                 Ok(LoadedKey::Symmetric(k)) => Ok(k),
                 Ok(_) => Err(err(format!("tool {n}: key {name}: not a symmetric key"))),
-                Err(e) => Err(err(format!("tool {n}: key {name}: {e}"))),
+                Err(e) => Err(e.context(format_args!("policy: tool {n}: key {name}"))),
             }
         };
         let spec = match kind {
@@ -374,7 +380,7 @@ pub fn parse(
                 let key = match load(KeyKind::Signing, name) {
                     Ok(LoadedKey::Signing(k)) => *k,
                     Ok(_) => return Err(err(format!("tool {n}: key {name}: not a signing key"))),
-                    Err(e) => return Err(err(format!("tool {n}: key {name}: {e}"))),
+                    Err(e) => return Err(e.context(format_args!("policy: tool {n}: key {name}"))),
                 };
                 ToolSpec::Sign {
                     key,

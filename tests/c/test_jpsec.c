@@ -14,7 +14,11 @@
  * transcoding a protected file then consuming it equals transcoding the
  * original; the protected file decodes with libopenjp2 (format-compliant);
  * a TOML policy equals the same policy built call by call; signatures; the
- * glue writer and reader. */
+ * glue writer and reader. Zones by precinct, packet sequence range and byte
+ * range (on a codestream with 64x64 precincts) encrypt exactly the packets
+ * they select; whole-packet encryption after a MAC opens with k0, leaves
+ * the MAC "not checked" without keys, cannot be transcoded keylessly, and
+ * must be the last tool. */
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -139,16 +143,24 @@ static opj_image_t *draw_image(void) {
 
 /* Encode `img` into `st` (libopenjp2 may take over the samples of a
  * single-tile image: draw a new image for each encoding): 3 decomposition levels (4 resolutions), 2
- * layers, 64x64 code-blocks, one tile, LRCP. */
-static void encode_into(opj_image_t *img, opj_stream_t *st) {
+ * layers, 64x64 code-blocks, one tile, LRCP; with `precincts`, 64x64
+ * precincts (12 in the highest resolution, 4 in the next, then 1 and 1),
+ * else one precinct per resolution. */
+static void encode_with(opj_image_t *img, opj_stream_t *st, bool precincts) {
     opj_cparameters_t p;
     opj_codec_t *codec = opj_create_compress(OPJ_CODEC_J2K);
+    int r;
     opj_set_default_encoder_parameters(&p);
     p.numresolution = 4;
     p.tcp_numlayers = 2;
     p.tcp_rates[0] = 30;
     p.tcp_rates[1] = 4;
     p.cp_disto_alloc = 1;
+    if (precincts) {
+        p.csty |= 0x01;
+        p.res_spec = p.numresolution;
+        for (r = 0; r < p.res_spec; r++) p.prcw_init[r] = p.prch_init[r] = 64;
+    }
     opj_set_info_handler(codec, quiet, NULL);
     opj_set_warning_handler(codec, quiet, NULL);
     opj_set_error_handler(codec, quiet, NULL);
@@ -159,7 +171,9 @@ static void encode_into(opj_image_t *img, opj_stream_t *st) {
     opj_destroy_codec(codec);
 }
 
-static unsigned char *encode_j2k(size_t *len) {
+static void encode_into(opj_image_t *img, opj_stream_t *st) { encode_with(img, st, false); }
+
+static unsigned char *encode_j2k_with(size_t *len, bool precincts) {
     mem_buf m = {NULL, 0, 0, 0};
     opj_image_t *img = draw_image();
     opj_stream_t *st = opj_stream_create(65536, OPJ_FALSE);
@@ -167,12 +181,14 @@ static unsigned char *encode_j2k(size_t *len) {
     opj_stream_set_write_function(st, mem_write);
     opj_stream_set_skip_function(st, mem_skip);
     opj_stream_set_seek_function(st, mem_seek);
-    encode_into(img, st);
+    encode_with(img, st, precincts);
     opj_stream_destroy(st);
     opj_image_destroy(img);
     *len = m.len;
     return m.data;
 }
+
+static unsigned char *encode_j2k(size_t *len) { return encode_j2k_with(len, false); }
 
 /* Decode from `st` with libopenjp2 at reduce `r`; every component's samples
  * concatenated (malloc'd) and their count, or NULL. */
@@ -328,6 +344,9 @@ static void check_arguments(void) {
     const jsec_sign_key *bls = NULL;
     const jsec_verify_key *bls_pub = NULL;
     static const uint16_t tiles[] = {0};
+    static const uint32_t ranges[] = {0, 3, 7, 9};
+    static const uint32_t reversed[] = {0, 3, 9, 7};
+    static const uint32_t empty_bytes[] = {100, 0};
     uint8_t key[32], body[4] = {1, 2, 3, 4};
     jsec_jpsec_packet_id id;
     bool b = false;
@@ -352,6 +371,9 @@ static void check_arguments(void) {
     CHECK_FAILS(jsec_jpsec_policy_set_layers(p, 0, 0), JSEC_ERR_INVALID_STATE, "no tool");
     CHECK_FAILS(jsec_jpsec_policy_set_components(p, 0, 0), JSEC_ERR_INVALID_STATE, "no tool");
     CHECK_FAILS(jsec_jpsec_policy_set_tiles(p, tiles, 1), JSEC_ERR_INVALID_STATE, "no tool");
+    CHECK_FAILS(jsec_jpsec_policy_set_precincts(p, 0, 1), JSEC_ERR_INVALID_STATE, "no tool");
+    CHECK_FAILS(jsec_jpsec_policy_set_packets(p, ranges, 2), JSEC_ERR_INVALID_STATE, "no tool");
+    CHECK_FAILS(jsec_jpsec_policy_set_bytes(p, ranges, 2), JSEC_ERR_INVALID_STATE, "no tool");
 
     /* Bad keys and enum values: nothing is added. */
     CHECK_FAILS(jsec_jpsec_policy_add_encryption(p, K0, 20, JSEC_JPSEC_MODE_CTR, true),
@@ -365,6 +387,16 @@ static void check_arguments(void) {
     CHECK_FAILS(jsec_jpsec_policy_add_encryption(p, NULL, 16, JSEC_JPSEC_MODE_CTR, true),
                 JSEC_ERR_INVALID_ARGUMENT, "key");
     CHECK_FAILS(jsec_jpsec_policy_add_encryption(NULL, K0, 16, JSEC_JPSEC_MODE_CTR, true),
+                JSEC_ERR_INVALID_ARGUMENT, "policy");
+    CHECK_FAILS(jsec_jpsec_policy_add_packet_encryption(p, K0, 20, JSEC_JPSEC_MODE_CTR),
+                JSEC_ERR_BAD_KEY, "20");
+    CHECK_FAILS(jsec_jpsec_policy_add_packet_encryption(p, K0, 32, 0), JSEC_ERR_INVALID_ARGUMENT,
+                "mode 0");
+    CHECK_FAILS(jsec_jpsec_policy_add_packet_encryption(p, K0, 32, 6), JSEC_ERR_INVALID_ARGUMENT,
+                "mode 6");
+    CHECK_FAILS(jsec_jpsec_policy_add_packet_encryption(p, NULL, 32, JSEC_JPSEC_MODE_CTR),
+                JSEC_ERR_INVALID_ARGUMENT, "key");
+    CHECK_FAILS(jsec_jpsec_policy_add_packet_encryption(NULL, K0, 32, JSEC_JPSEC_MODE_CTR),
                 JSEC_ERR_INVALID_ARGUMENT, "policy");
     CHECK_FAILS(jsec_jpsec_policy_add_mac(p, KMAC, 16, 5, JSEC_JPSEC_GRANULARITY_TILE),
                 JSEC_ERR_INVALID_ARGUMENT, "MAC 5");
@@ -399,6 +431,7 @@ static void check_arguments(void) {
     jsec_sign_key_free(bls);
     /* Still no tool: */
     CHECK_FAILS(jsec_jpsec_policy_set_resolutions(p, 0, 1), JSEC_ERR_INVALID_STATE, "no tool");
+    CHECK_FAILS(jsec_jpsec_policy_set_precincts(p, 0, 1), JSEC_ERR_INVALID_STATE, "no tool");
 
     /* Modifiers that the last tool does not take. */
     CHECK_OK(jsec_jpsec_policy_add_hash(p, JSEC_JPSEC_HASH_RIPEMD160,
@@ -418,6 +451,23 @@ static void check_arguments(void) {
     CHECK_OK(jsec_jpsec_policy_set_tiles(p, NULL, 0));
     CHECK_FAILS(jsec_jpsec_policy_set_tiles(p, NULL, 1), JSEC_ERR_INVALID_ARGUMENT, "tiles");
     CHECK_FAILS(jsec_jpsec_policy_set_tiles(p, tiles, 0), JSEC_ERR_INVALID_ARGUMENT, "NULL, 0");
+    /* Precincts, packet ranges, byte ranges. */
+    CHECK_OK(jsec_jpsec_policy_set_precincts(p, 1, 4));
+    CHECK_OK(jsec_jpsec_policy_set_precincts(p, 0, 0));
+    CHECK_FAILS(jsec_jpsec_policy_set_precincts(p, 4, 1), JSEC_ERR_INVALID_ARGUMENT, "4 to 1");
+    CHECK_OK(jsec_jpsec_policy_set_packets(p, ranges, 2));
+    CHECK_OK(jsec_jpsec_policy_set_packets(p, NULL, 0));
+    CHECK_FAILS(jsec_jpsec_policy_set_packets(p, NULL, 2), JSEC_ERR_INVALID_ARGUMENT, "ranges");
+    CHECK_FAILS(jsec_jpsec_policy_set_packets(p, ranges, 0), JSEC_ERR_INVALID_ARGUMENT,
+                "NULL, 0");
+    CHECK_FAILS(jsec_jpsec_policy_set_packets(p, reversed, 2), JSEC_ERR_INVALID_ARGUMENT,
+                "`ranges` pair 1: packets 9 to 7");
+    CHECK_OK(jsec_jpsec_policy_set_bytes(p, ranges, 2));
+    CHECK_OK(jsec_jpsec_policy_set_bytes(p, NULL, 0));
+    CHECK_FAILS(jsec_jpsec_policy_set_bytes(p, NULL, 1), JSEC_ERR_INVALID_ARGUMENT, "ranges");
+    CHECK_FAILS(jsec_jpsec_policy_set_bytes(p, ranges, 0), JSEC_ERR_INVALID_ARGUMENT, "NULL, 0");
+    CHECK_FAILS(jsec_jpsec_policy_set_bytes(p, empty_bytes, 1), JSEC_ERR_INVALID_ARGUMENT,
+                "empty byte range at offset 100");
     CHECK_OK(jsec_jpsec_policy_add_mac(p, KMAC, 16, JSEC_JPSEC_MAC_CBC_MAC_AES,
                                        JSEC_JPSEC_GRANULARITY_PRECINCT));
     CHECK_OK(jsec_jpsec_policy_set_levels(p, JSEC_JPSEC_ACCESS_LAYER, 2));
@@ -431,8 +481,25 @@ static void check_arguments(void) {
     CHECK_FAILS(jsec_jpsec_policy_set_region(p, 0, 0, 0, 8, false), JSEC_ERR_INVALID_ARGUMENT,
                 "0");
     CHECK_OK(jsec_jpsec_policy_set_region(p, 0, 0, 64, 64, true));
+    /* Whole-packet encryption: levels and zones, but no region. */
+    CHECK_OK(jsec_jpsec_policy_add_packet_encryption(p, K0, 16, JSEC_JPSEC_MODE_ECB));
+    CHECK_OK(jsec_jpsec_policy_set_levels(p, JSEC_JPSEC_ACCESS_LAYER, 2));
+    CHECK_FAILS(jsec_jpsec_policy_set_levels(p, JSEC_JPSEC_ACCESS_SINGLE, 2),
+                JSEC_ERR_INVALID_ARGUMENT, "single");
+    CHECK_FAILS(jsec_jpsec_policy_set_region(p, 0, 0, 8, 8, false), JSEC_ERR_INVALID_STATE,
+                "whole-packet encryption tool");
+    CHECK_OK(jsec_jpsec_policy_set_resolutions(p, 0, 2));
+    CHECK_OK(jsec_jpsec_policy_set_precincts(p, 0, 3));
+    CHECK_OK(jsec_jpsec_policy_set_packets(p, ranges, 1));
+    CHECK_OK(jsec_jpsec_policy_set_bytes(p, ranges, 1));
     CHECK_OK(jsec_jpsec_policy_add_content_id(p, "id", ""));
     CHECK_FAILS(jsec_jpsec_policy_set_tiles(p, tiles, 1), JSEC_ERR_INVALID_STATE,
+                "content identification");
+    CHECK_FAILS(jsec_jpsec_policy_set_precincts(p, 0, 0), JSEC_ERR_INVALID_STATE,
+                "content identification");
+    CHECK_FAILS(jsec_jpsec_policy_set_packets(p, ranges, 1), JSEC_ERR_INVALID_STATE,
+                "content identification");
+    CHECK_FAILS(jsec_jpsec_policy_set_bytes(p, ranges, 1), JSEC_ERR_INVALID_STATE,
                 "content identification");
     CHECK_FAILS(jsec_jpsec_policy_set_levels(NULL, 0, 0), JSEC_ERR_INVALID_ARGUMENT, "policy");
     CHECK_FAILS(jsec_jpsec_policy_set_region(NULL, 0, 0, 1, 1, false), JSEC_ERR_INVALID_ARGUMENT,
@@ -443,6 +510,10 @@ static void check_arguments(void) {
     CHECK_FAILS(jsec_jpsec_policy_set_components(NULL, 0, 0), JSEC_ERR_INVALID_ARGUMENT,
                 "policy");
     CHECK_FAILS(jsec_jpsec_policy_set_tiles(NULL, NULL, 0), JSEC_ERR_INVALID_ARGUMENT, "policy");
+    CHECK_FAILS(jsec_jpsec_policy_set_precincts(NULL, 0, 0), JSEC_ERR_INVALID_ARGUMENT, "policy");
+    CHECK_FAILS(jsec_jpsec_policy_set_packets(NULL, NULL, 0), JSEC_ERR_INVALID_ARGUMENT,
+                "policy");
+    CHECK_FAILS(jsec_jpsec_policy_set_bytes(NULL, NULL, 0), JSEC_ERR_INVALID_ARGUMENT, "policy");
 
     /* IV: exactly 16 bytes. */
     CHECK_FAILS(jsec_jpsec_policy_set_iv(p, IV, 15), JSEC_ERR_INVALID_ARGUMENT, "16");
@@ -966,6 +1037,325 @@ static void check_zones(const unsigned char *orig, size_t len) {
     jsec_jpsec_policy_free(p);
 }
 
+/* File offset of the first SOT marker of a raw codestream (the origin of
+ * byte ranges), walking the main header's marker segments. */
+static size_t first_sot(const unsigned char *d, size_t len) {
+    size_t i = 2; /* after SOC */
+    CHECK(len > 4 && d[0] == 0xFF && d[1] == 0x4F);
+    while (i + 4 <= len) {
+        CHECK(d[i] == 0xFF);
+        if (d[i + 1] == 0x90) return i;
+        i += 2 + (((size_t)d[i + 2] << 8) | d[i + 3]);
+    }
+    CHECK_MSG(0, "no SOT marker");
+    return 0;
+}
+
+/* Which packets a zone test selects. */
+typedef bool (*packet_filter)(const jsec_j2k_packet *p, size_t sot, const void *arg);
+
+/* Packets of `data` with a non-empty body that `f` selects. */
+static size_t count_selected(const unsigned char *data, size_t len, packet_filter f,
+                             const void *arg) {
+    const jsec_j2k_index *ix = NULL;
+    size_t n = 0, i, in = 0, sot = first_sot(data, len);
+    CHECK_OK(jsec_j2k_index_new(data, len, &ix));
+    CHECK_OK(jsec_j2k_index_packet_count(ix, &n, NULL));
+    for (i = 0; i < n; i++) {
+        jsec_j2k_packet p = packet_at(ix, i);
+        if (p.body_length > 0 && f(&p, sot, arg)) in++;
+    }
+    jsec_j2k_index_free(ix);
+    return in;
+}
+
+/* Bodies of the packets `f` does not select are the same in `prot` as in
+ * `orig`; the number of selected bodies that changed. */
+static size_t changed_bodies(const unsigned char *orig, size_t len, const uint8_t *prot,
+                             size_t plen, packet_filter f, const void *arg) {
+    const jsec_j2k_index *io = NULL, *ip = NULL;
+    size_t n = 0, m = 0, i, changed = 0, sot = first_sot(orig, len);
+    CHECK_OK(jsec_j2k_index_new(orig, len, &io));
+    CHECK_OK(jsec_j2k_index_new(prot, plen, &ip));
+    CHECK_OK(jsec_j2k_index_packet_count(io, &n, NULL));
+    CHECK_OK(jsec_j2k_index_packet_count(ip, &m, NULL));
+    CHECK_EQ_U(n, m);
+    for (i = 0; i < n; i++) {
+        jsec_j2k_packet a = packet_at(io, i), b = packet_at(ip, i);
+        bool same;
+        CHECK(a.seq == b.seq && a.body_length == b.body_length && a.precinct == b.precinct);
+        same = memcmp(orig + a.body_offset, prot + b.body_offset, (size_t)a.body_length) == 0;
+        if (a.body_length > 0 && f(&a, sot, arg)) {
+            if (!same) changed++;
+        } else {
+            CHECK_MSG(same, "packet %zu (seq %u) is outside the zone but changed", i,
+                      (unsigned)a.seq);
+        }
+    }
+    jsec_j2k_index_free(ip);
+    jsec_j2k_index_free(io);
+    return changed;
+}
+
+static bool in_precincts(const jsec_j2k_packet *p, size_t sot, const void *arg) {
+    const uint32_t *r = arg;
+    (void)sot;
+    return p->precinct >= r[0] && p->precinct <= r[1];
+}
+
+static bool in_packet_ranges(const jsec_j2k_packet *p, size_t sot, const void *arg) {
+    const uint32_t *r = arg;
+    (void)sot;
+    return (p->seq >= r[0] && p->seq <= r[1]) || (p->seq >= r[2] && p->seq <= r[3]);
+}
+
+static bool in_byte_ranges(const jsec_j2k_packet *p, size_t sot, const void *arg) {
+    const uint32_t *r = arg;
+    uint64_t s = p->body_offset - sot, e = s + p->body_length;
+    return (s < (uint64_t)r[0] + r[1] && r[0] < e) || (s < (uint64_t)r[2] + r[3] && r[2] < e);
+}
+
+/* Protect `orig` with one format-compliant CTR encryption tool restricted
+ * by `zone` (called on the policy right after the tool is added), check
+ * that exactly the packets `f` selects changed, that the report counts
+ * them, that k0 gives the original bytes; the number of packets. */
+static size_t zone_round_trip(const unsigned char *orig, size_t len, const char *what,
+                              void (*zone)(jsec_jpsec_policy *, const void *), packet_filter f,
+                              const void *arg) {
+    jsec_jpsec_policy *p = NULL;
+    jsec_jpsec_keys *keys = make_keys(K0, sizeof K0, NULL, 0);
+    jsec_buffer *prot, *out = NULL;
+    const jsec_jpsec_report *rep = NULL;
+    jsec_jpsec_tool_report t;
+    const uint8_t *pd;
+    size_t plen = 0, total = 0, want, changed;
+
+    CHECK_OK(jsec_jpsec_policy_new(&p));
+    CHECK_OK(jsec_jpsec_policy_add_encryption(p, K0, sizeof K0, JSEC_JPSEC_MODE_CTR, true));
+    zone(p, arg);
+    CHECK_OK(jsec_jpsec_policy_set_iv(p, IV, sizeof IV));
+    prot = protect(p, orig, len);
+    pd = buf_bytes(prot, &plen);
+    count_bodies(orig, len, 0, &total);
+    want = count_selected(orig, len, f, arg);
+    CHECK_MSG(want > 0 && want < total, "%s: the zone selects %zu of %zu packets", what, want,
+              total);
+    changed = changed_bodies(orig, len, pd, plen, f, arg);
+    CHECK_MSG(changed > 0 && changed + 2 >= want, "%s: %zu of %zu selected bodies changed", what,
+              changed, want);
+    CHECK_OK(jsec_jpsec_consume(pd, plen, keys, &out, &rep));
+    CHECK_MSG(buf_equals(out, orig, len), "%s: consume with k0 does not give the original", what);
+    t = tool_report(rep, 0);
+    CHECK_EQ_U(t.units, want);
+    CHECK_EQ_U(t.decrypted, want);
+    printf("  %s: %zu of %zu packets encrypted and opened\n", what, want, total);
+    jsec_jpsec_report_free(rep);
+    jsec_buffer_free(out);
+    jsec_buffer_free(prot);
+    jsec_jpsec_keys_free(keys);
+    jsec_jpsec_policy_free(p);
+    return want;
+}
+
+static void zone_precincts(jsec_jpsec_policy *p, const void *arg) {
+    const uint32_t *r = arg;
+    CHECK_OK(jsec_jpsec_policy_set_precincts(p, r[0], r[1]));
+}
+
+static void zone_packets(jsec_jpsec_policy *p, const void *arg) {
+    CHECK_OK(jsec_jpsec_policy_set_packets(p, arg, 2));
+}
+
+static void zone_bytes(jsec_jpsec_policy *p, const void *arg) {
+    CHECK_OK(jsec_jpsec_policy_set_bytes(p, arg, 2));
+}
+
+/* Precincts, packet sequence ranges and byte ranges, on a codestream with
+ * several precincts per resolution. */
+static void check_layout_zones(void) {
+    size_t len = 0, sot, n = 0;
+    unsigned char *orig = encode_j2k_with(&len, true);
+    const jsec_j2k_index *ix = NULL;
+    static const uint32_t precincts[2] = {1, 2};
+    static const uint32_t packets[4] = {0, 7, 40, 50};
+    uint32_t bytes[4];
+    jsec_j2k_packet a, b;
+    bool several = false;
+    size_t i;
+
+    CHECK(orig != NULL);
+    CHECK_OK(jsec_j2k_index_new(orig, len, &ix));
+    CHECK_OK(jsec_j2k_index_packet_count(ix, &n, NULL));
+    for (i = 0; i < n; i++) several |= packet_at(ix, i).precinct > 2;
+    CHECK_MSG(several, "libopenjp2 made one precinct per resolution");
+    /* Byte ranges: one byte inside the 5th packet's body, and the whole
+     * body of a packet in the middle. */
+    sot = first_sot(orig, len);
+    a = packet_at(ix, 4);
+    b = packet_at(ix, n / 2);
+    jsec_j2k_index_free(ix);
+    CHECK(a.body_length > 2 && b.body_length > 0);
+    bytes[0] = (uint32_t)(a.body_offset - sot + a.body_length / 2);
+    bytes[1] = 1;
+    bytes[2] = (uint32_t)(b.body_offset - sot);
+    bytes[3] = (uint32_t)b.body_length;
+
+    zone_round_trip(orig, len, "precincts 1 to 2", zone_precincts, in_precincts, precincts);
+    zone_round_trip(orig, len, "packets 0-7 and 40-50", zone_packets, in_packet_ranges, packets);
+    zone_round_trip(orig, len, "two byte ranges", zone_bytes, in_byte_ranges, bytes);
+    free(orig);
+}
+
+/* Whole-packet encryption: a MAC, then whole packets by resolution. */
+static void check_packet_encryption(const unsigned char *orig, size_t len) {
+    jsec_jpsec_policy *p = NULL, *bad = NULL;
+    jsec_jpsec_keys *keys = make_keys(K0, sizeof K0, KMAC, sizeof KMAC);
+    jsec_buffer *prot, *out = NULL, *keep = (jsec_buffer *)0x10;
+    const jsec_jpsec_report *rep = NULL;
+    jsec_j2k_transcode_options *o = NULL;
+    jsec_jpsec_tool_report t;
+    const uint8_t *pd;
+    size_t plen = 0, n = 0, total = 0, packets = 0, i;
+    bool b = true;
+    uint8_t k2[32];
+
+    CHECK_OK(jsec_jpsec_policy_new(&p));
+    CHECK_OK(jsec_jpsec_policy_add_mac(p, KMAC, sizeof KMAC, JSEC_JPSEC_MAC_HMAC_SHA256,
+                                       JSEC_JPSEC_GRANULARITY_RESOLUTION));
+    CHECK_OK(jsec_jpsec_policy_add_packet_encryption(p, K0, sizeof K0, JSEC_JPSEC_MODE_CBC));
+    CHECK_OK(jsec_jpsec_policy_set_levels(p, JSEC_JPSEC_ACCESS_RESOLUTION, 0));
+    CHECK_OK(jsec_jpsec_policy_set_iv(p, IV, sizeof IV));
+    prot = protect(p, orig, len);
+    pd = buf_bytes(prot, &plen);
+    CHECK(plen > len);
+    {
+        const jsec_j2k_index *ix = NULL;
+        CHECK_OK(jsec_j2k_index_new(orig, len, &ix));
+        CHECK_OK(jsec_j2k_index_packet_count(ix, &packets, NULL));
+        jsec_j2k_index_free(ix);
+    }
+    count_bodies(orig, len, 0, &total);
+
+    /* k0 and the MAC key: the original bytes, the MAC verified. */
+    CHECK_OK(jsec_jpsec_consume(pd, plen, keys, &out, &rep));
+    CHECK_MSG(buf_equals(out, orig, len), "whole packets: k0 does not give the original bytes");
+    CHECK_OK(jsec_jpsec_report_complete(rep, &b));
+    CHECK(b);
+    CHECK_OK(jsec_jpsec_report_tool_count(rep, &n));
+    CHECK_EQ_U(n, 2);
+    t = tool_report(rep, 1);
+    CHECK_EQ_U(t.template_id, 1);
+    CHECK_EQ_U(t.units, packets); /* every packet, empty bodies too */
+    CHECK_EQ_U(t.decrypted, packets);
+    CHECK_STR_CONTAINS(t.description, "whole packets");
+    CHECK_STR_CONTAINS(t.description, "4 level(s)");
+    t = tool_report(rep, 0);
+    CHECK(t.units > 0 && t.verified == t.units && !t.failed);
+    jsec_jpsec_report_free(rep);
+    jsec_buffer_free(out);
+    jsec_jpsec_keys_free(keys);
+
+    /* No keys: the headers stay hidden, so the MAC tool is not checked;
+     * nothing opens and the file stays as it was. */
+    rep = NULL;
+    CHECK_OK(jsec_jpsec_consume(pd, plen, NULL, &out, &rep));
+    CHECK_OK(jsec_jpsec_report_complete(rep, &b));
+    CHECK(!b);
+    CHECK_OK(jsec_jpsec_report_failed(rep, &b));
+    CHECK(!b);
+    t = tool_report(rep, 0);
+    CHECK_EQ_U(t.template_id, 2);
+    CHECK_STR_CONTAINS(t.outcome, "not checked");
+    CHECK(!t.failed && t.verified == 0);
+    t = tool_report(rep, 1);
+    CHECK(t.locked == packets && t.decrypted == 0);
+    for (i = 0; i < t.units; i++)
+        CHECK_EQ_U(unit_report(rep, 1, i).status, JSEC_JPSEC_UNIT_STATUS_LOCKED);
+    CHECK(buf_equals(out, pd, plen));
+    printf("  whole packets, no key: MAC tool: %s\n", tool_report(rep, 0).outcome);
+    jsec_jpsec_report_free(rep);
+    jsec_buffer_free(out);
+
+    /* k2 alone opens the whole packets of resolutions 0 and 1; the others'
+     * headers stay hidden, so the MAC is still not checked. */
+    CHECK_OK(jsec_jpsec_derive_key(K0, sizeof K0, 2, k2, sizeof k2));
+    keys = make_keys(k2, sizeof k2, NULL, 0);
+    rep = NULL;
+    CHECK_OK(jsec_jpsec_consume(pd, plen, keys, &out, &rep));
+    t = tool_report(rep, 1);
+    CHECK(t.decrypted > 0 && t.locked > 0 && t.decrypted + t.locked == packets);
+    CHECK_STR_CONTAINS(tool_report(rep, 0).outcome, "not checked");
+    jsec_jpsec_report_free(rep);
+    jsec_buffer_free(out);
+    jsec_jpsec_keys_free(keys);
+
+    /* A keyless transcoder cannot read the hidden headers. */
+    CHECK_OK(jsec_j2k_transcode_options_new(&o));
+    CHECK_OK(jsec_j2k_transcode_options_set_reduce(o, 1));
+    CHECK_FAILS(jsec_j2k_transcode(o, pd, plen, &keep), JSEC_ERR_UNSUPPORTED,
+                "encrypts whole packets");
+    CHECK_FAILS(jsec_j2k_transcode(NULL, pd, plen, &keep), JSEC_ERR_UNSUPPORTED,
+                "cannot be transcoded without its keys");
+    CHECK(keep == (jsec_buffer *)0x10);
+    jsec_j2k_transcode_options_free(o);
+
+    /* Another tool after whole-packet encryption: refused. */
+    CHECK_OK(jsec_jpsec_policy_new(&bad));
+    CHECK_OK(jsec_jpsec_policy_add_packet_encryption(bad, K0, sizeof K0, JSEC_JPSEC_MODE_CTR));
+    CHECK_OK(jsec_jpsec_policy_add_hash(bad, JSEC_JPSEC_HASH_SHA256, JSEC_JPSEC_GRANULARITY_TILE));
+    CHECK_FAILS(jsec_jpsec_protect(bad, orig, len, &keep), JSEC_ERR_INVALID_ARGUMENT,
+                "after every other tool");
+    CHECK(keep == (jsec_buffer *)0x10);
+    jsec_jpsec_policy_free(bad);
+
+    /* Zones apply to it: resolutions 2 and 3 only, in ECB. The packets of
+     * resolutions 0 and 1 are untouched (the SEC segments shift them all
+     * by the same amount), the others changed; k0 gives the original. */
+    CHECK_OK(jsec_jpsec_policy_new(&bad));
+    CHECK_OK(jsec_jpsec_policy_add_packet_encryption(bad, K0, 16, JSEC_JPSEC_MODE_ECB));
+    CHECK_OK(jsec_jpsec_policy_set_resolutions(bad, 2, 3));
+    out = protect(bad, orig, len);
+    {
+        size_t olen = 0, shift, high = 0, changed = 0;
+        const uint8_t *od = buf_bytes(out, &olen);
+        const jsec_j2k_index *ix = NULL;
+        jsec_buffer *back = NULL;
+        CHECK(olen > len);
+        shift = olen - len;
+        CHECK_OK(jsec_j2k_index_new(orig, len, &ix));
+        for (i = 0; i < packets; i++) {
+            jsec_j2k_packet q = packet_at(ix, i);
+            bool same =
+                memcmp(orig + q.offset, od + q.offset + shift, (size_t)q.length) == 0;
+            if (q.resolution >= 2) {
+                high++;
+                if (!same) changed++;
+            } else {
+                CHECK_MSG(same, "packet %zu (resolution %u) changed", i, (unsigned)q.resolution);
+            }
+        }
+        jsec_j2k_index_free(ix);
+        CHECK(high > 0 && high < packets && changed > 0);
+        keys = make_keys(K0, 16, NULL, 0);
+        rep = NULL;
+        CHECK_OK(jsec_jpsec_consume(od, olen, keys, &back, &rep));
+        CHECK_MSG(buf_equals(back, orig, len), "resolutions 2-3: k0 does not give the original");
+        t = tool_report(rep, 0);
+        CHECK_EQ_U(t.units, high);
+        CHECK_EQ_U(t.decrypted, high);
+        jsec_jpsec_report_free(rep);
+        jsec_buffer_free(back);
+        jsec_jpsec_keys_free(keys);
+    }
+    jsec_buffer_free(out);
+    jsec_jpsec_policy_free(bad);
+
+    printf("  whole packets: %zu packets (%zu with a body) encrypted and opened\n", packets,
+           total);
+    jsec_buffer_free(prot);
+    jsec_jpsec_policy_free(p);
+}
+
 /* Signatures with a PKCS#8 key. */
 static void check_signature(const unsigned char *orig, size_t len) {
     const jsec_sign_key *ka = NULL, *kb = NULL;
@@ -1097,8 +1487,17 @@ static void check_toml(const unsigned char *orig, size_t len) {
                     "[[tool]]\ntype = \"encrypt\"\nkey = \"/nonexistent/jsec-test.hex\"\n", NULL,
                     &tp),
                 JSEC_ERR_IO, "nonexistent");
+    /* The loader's error keeps its kind and gets the tool and key in front. */
+    CHECK_STR_CONTAINS(jsec_last_error(),
+                       "jsec_jpsec_policy_new_from_toml: policy: tool 0: key "
+                       "/nonexistent/jsec-test.hex: /nonexistent/jsec-test.hex: ");
     snprintf(toml, sizeof toml, "[[tool]]\ntype = \"mac\"\nkey = \"%s\"\n", badfile);
     CHECK_FAILS(jsec_jpsec_policy_new_from_toml(toml, NULL, &tp), JSEC_ERR_BAD_KEY, "hex");
+    CHECK_STR_CONTAINS(jsec_last_error(), "policy: tool 0: key ");
+    snprintf(toml, sizeof toml,
+             "[[tool]]\ntype = \"hash\"\n[[tool]]\ntype = \"sign\"\nkey = \"%s\"\n", badfile);
+    CHECK_FAILS(jsec_jpsec_policy_new_from_toml(toml, NULL, &tp), JSEC_ERR_BAD_KEY,
+                "policy: tool 1: key ");
     CHECK_FAILS(jsec_jpsec_policy_new_from_toml("[[tool]]\ntype = \"shred\"\n", NULL, &tp),
                 JSEC_ERR_INVALID_ARGUMENT, "shred");
     CHECK_FAILS(jsec_jpsec_policy_new_from_toml("this is = = not toml", NULL, &tp),
@@ -1215,6 +1614,8 @@ int main(int argc, char **argv) {
     check_packet_hook(orig, len, JSEC_JPSEC_MODE_CFB, JSEC_JPSEC_ACCESS_LAYER, "CFB by layer");
     check_transcode(orig, len);
     check_zones(orig, len);
+    check_layout_zones();
+    check_packet_encryption(orig, len);
     check_signature(orig, len);
     check_toml(orig, len);
     check_glue(orig, len);

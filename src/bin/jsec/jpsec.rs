@@ -1,6 +1,7 @@
 //! `jsec j2k protect | consume | info | keys`: JPSEC for JPEG 2000.
 
 use std::fmt::Write as _;
+use std::io::Read as _;
 use std::path::Path;
 use std::process::ExitCode;
 
@@ -158,6 +159,21 @@ fn flag_tools(a: &J2kProtectArgs) -> Result<Vec<ToolSpec>, Failure> {
     Ok(tools)
 }
 
+/// A policy key file that could not be used, as a library error: `Io` when
+/// the file cannot be read at all, `BadKey` when it can but holds no usable
+/// key. The message is the failure's own (it names the file).
+fn key_file_error(path: &Path, f: Failure) -> jsec::Error {
+    let readable = std::fs::File::open(path)
+        .and_then(|mut file| file.read(&mut [0u8; 1]))
+        .is_ok();
+    let kind = if readable {
+        jsec::ErrorKind::BadKey
+    } else {
+        jsec::ErrorKind::Io
+    };
+    jsec::Error::new(kind, f.to_string())
+}
+
 pub fn protect(a: &J2kProtectArgs) -> Result<ExitCode, Failure> {
     let opts = match &a.policy {
         Some(p) => {
@@ -172,13 +188,13 @@ pub fn protect(a: &J2kProtectArgs) -> Result<ExitCode, Failure> {
             jsec::jpsec::policy::parse(&text, &mut |kind, name| {
                 let path = base.join(name);
                 match kind {
-                    jsec::jpsec::policy::KeyKind::Symmetric => one_key(&path)
-                        .map(jsec::jpsec::policy::LoadedKey::Symmetric)
-                        .map_err(|f| f.to_string()),
+                    jsec::jpsec::policy::KeyKind::Symmetric => {
+                        one_key(&path).map(jsec::jpsec::policy::LoadedKey::Symmetric)
+                    }
                     jsec::jpsec::policy::KeyKind::Signing => fsio::read_long_term_secret(&path)
-                        .map(|k| jsec::jpsec::policy::LoadedKey::Signing(Box::new(k)))
-                        .map_err(|f| f.to_string()),
+                        .map(|k| jsec::jpsec::policy::LoadedKey::Signing(Box::new(k))),
                 }
+                .map_err(|f| key_file_error(&path, f))
             })
             .map_err(|e| Failure::at(p, e))?
         }
