@@ -2629,13 +2629,17 @@ enum jsec_status jsec_jpsec_policy_add_mac(struct jsec_jpsec_policy *policy,
  * Add a signature tool: a `hash` (a `jsec_jpsec_hash`) of every unit of
  * `granularity`, and one signature with `key` in `scheme` (a
  * `jsec_jpsec_signature`) over the SEC parameters that carry them.
- * `key` must be a long-term key made by `jsec_sign_key_new_from_pkcs8`:
- * an EC P-256 key for `JSEC_JPSEC_SIGNATURE_ECDSA_P256`, an RSA key for
- * the two RSA schemes. A BLS key, an external signer
- * (`jsec_sign_key_new_external`: JPSEC signs inside
- * `jsec_jpsec_protect`, which takes no callback) or a scheme that does not
- * suit the key is `JSEC_ERR_INVALID_ARGUMENT`, as are unknown values; then
- * nothing changes. Defaults: the whole image (the zone modifiers
+ * `key` must be a long-term key (`jsec_sign_key_new_from_pkcs8`) or an
+ * external signer (`jsec_sign_key_new_external`, e.g. an HSM): an EC P-256
+ * key for `JSEC_JPSEC_SIGNATURE_ECDSA_P256`, an RSA key for the two RSA
+ * schemes. An external signer is called from `jsec_jpsec_protect` (on the
+ * calling thread) with the statement to sign; it makes ECDSA and RSA-PSS
+ * signatures only, so `JSEC_JPSEC_SIGNATURE_RSA_PKCS1V15` with it makes
+ * `jsec_jpsec_protect` fail with `JSEC_ERR_UNSUPPORTED`; a signature that
+ * does not verify with its public key makes it fail with
+ * `JSEC_ERR_BAD_KEY`. A BLS key or a scheme that does not suit the key is
+ * `JSEC_ERR_INVALID_ARGUMENT`, as are unknown values; then nothing
+ * changes. Defaults: the whole image (the zone modifiers
  * `_set_resolutions`, `_set_layers`, `_set_components`, `_set_tiles`,
  * `_set_precincts`, `_set_packets`, `_set_bytes` change it).
  *

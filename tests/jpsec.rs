@@ -531,7 +531,7 @@ fn signatures_authenticate_what_a_transcoder_keeps() {
             &opts(vec![
                 enc(Mode::Ctr, true, Levels::Single, ImageZone::default()),
                 ToolSpec::Sign {
-                    key: key.clone(),
+                    key: key.clone().into(),
                     scheme,
                     hash: HashAlg::Sha256,
                     granularity: Granularity::Resolution,
@@ -765,4 +765,105 @@ fn whole_packets_round_trip_and_refuse_keyless_transcoding() {
             "{done} files protected, {packed} with packed headers"
         );
     }
+}
+
+/// An external signer (an HSM stand-in) that answers ECDSA in DER and
+/// supports no PKCS#1 v1.5.
+struct Hsm(jsec::crypto::longterm::LongTermSecret);
+
+impl jsec::crypto::longterm::LongTermSigner for Hsm {
+    fn public_key(&self) -> jsec::Result<jsec::crypto::longterm::LongTermPublic> {
+        Ok(self.0.public_key())
+    }
+    fn sign(&self, message: &[u8]) -> jsec::Result<Vec<u8>> {
+        let rs = self.0.sign(message)?;
+        // r ‖ s as a DER ECDSA-Sig-Value.
+        let int = |x: &[u8]| {
+            let x: Vec<u8> = x.iter().copied().skip_while(|&b| b == 0).collect();
+            let mut v = if x.first().is_some_and(|&b| b & 0x80 != 0) {
+                vec![0]
+            } else {
+                vec![]
+            };
+            v.extend(x);
+            let mut out = vec![0x02, v.len() as u8];
+            out.extend(v);
+            out
+        };
+        let body = [int(&rs[..32]), int(&rs[32..])].concat();
+        let mut der = vec![0x30, body.len() as u8];
+        der.extend(body);
+        Ok(der)
+    }
+}
+
+#[test]
+fn external_signers_are_verified_before_use() {
+    use jsec::crypto::longterm::LongTermSecret;
+    use jsec::jpsec::syntax::SignatureScheme;
+    use jsec::jpsec::Signer;
+    use std::sync::Arc;
+    let files = corpus();
+    let Some((_, data)) = files.iter().find(|(n, _)| n == "p1_01.j2k") else {
+        eprintln!("p1_01.j2k not found: skipped");
+        return;
+    };
+    let k = LongTermSecret::generate_ecdsa_p256();
+    let sign = |signer: Signer, scheme| {
+        protect(
+            data,
+            &opts(vec![ToolSpec::Sign {
+                key: signer,
+                scheme,
+                hash: HashAlg::Sha256,
+                granularity: Granularity::Layer,
+                zone: ImageZone::default(),
+            }]),
+        )
+    };
+    // DER from the HSM: normalised, embedded, verifies.
+    let p = sign(Signer(Arc::new(Hsm(k.clone()))), SignatureScheme::EcdsaP256).unwrap();
+    let c = consume(
+        &p,
+        &ConsumeOptions {
+            keys: vec![],
+            public_keys: vec![k.public_key()],
+        },
+    )
+    .unwrap();
+    assert_eq!(c.report.tools[0].outcome, "signature valid");
+    assert_eq!(c.output.as_deref(), Some(&data[..]));
+    // A signer whose signatures do not match its public key: refused.
+    struct Liar(LongTermSecret, LongTermSecret);
+    impl jsec::crypto::longterm::LongTermSigner for Liar {
+        fn public_key(&self) -> jsec::Result<jsec::crypto::longterm::LongTermPublic> {
+            Ok(self.0.public_key())
+        }
+        fn sign(&self, m: &[u8]) -> jsec::Result<Vec<u8>> {
+            self.1.sign(m)
+        }
+    }
+    let liar = Liar(k.clone(), LongTermSecret::generate_ecdsa_p256());
+    let e = sign(Signer(Arc::new(liar)), SignatureScheme::EcdsaP256).unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::BadKey, "{e}");
+    // PKCS#1 v1.5 from a signer that only does PSS: unsupported, named.
+    let rsa = LongTermSecret::generate_rsa(2048).unwrap();
+    struct PssOnly(LongTermSecret);
+    impl jsec::crypto::longterm::LongTermSigner for PssOnly {
+        fn public_key(&self) -> jsec::Result<jsec::crypto::longterm::LongTermPublic> {
+            Ok(self.0.public_key())
+        }
+        fn sign(&self, m: &[u8]) -> jsec::Result<Vec<u8>> {
+            self.0.sign(m)
+        }
+    }
+    let e = sign(
+        Signer(Arc::new(PssOnly(rsa.clone()))),
+        SignatureScheme::RsaPkcs1v15,
+    )
+    .unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::Unsupported, "{e}");
+    assert!(e.message().contains("PKCS#1"), "{e}");
+    // ... while PSS from it works.
+    assert!(sign(Signer(Arc::new(PssOnly(rsa))), SignatureScheme::RsaPss).is_ok());
 }

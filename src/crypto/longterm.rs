@@ -217,6 +217,43 @@ impl LongTermSecret {
     }
 }
 
+/// A long-term signer: a local key ([`LongTermSecret`]) or anything else
+/// that can sign, such as an HSM or a key management service reached
+/// through a callback. jsec verifies every signature it is given before it
+/// embeds it.
+pub trait LongTermSigner: Send + Sync {
+    /// The public key the signatures verify with.
+    fn public_key(&self) -> Result<LongTermPublic>;
+    /// Sign `message` (the signer hashes it: SHA-256 for both algorithms).
+    /// ECDSA P-256: 64 bytes `r ‖ s` or DER; RSA: PSS with SHA-256, MGF1
+    /// SHA-256, 32-byte salt.
+    fn sign(&self, message: &[u8]) -> Result<Vec<u8>>;
+    /// Sign `message` with RSASSA-PKCS1-v1_5 and SHA-256. Signers that only
+    /// do the schemes of [`LongTermSigner::sign`] keep this default, which
+    /// is [`ErrorKind::Unsupported`].
+    fn sign_pkcs1v15(&self, message: &[u8]) -> Result<Vec<u8>> {
+        let _ = message;
+        Err(Error::new(
+            ErrorKind::Unsupported,
+            "this signer does not make RSA PKCS#1 v1.5 signatures",
+        ))
+    }
+}
+
+impl LongTermSigner for LongTermSecret {
+    fn public_key(&self) -> Result<LongTermPublic> {
+        Ok(LongTermSecret::public_key(self))
+    }
+
+    fn sign(&self, message: &[u8]) -> Result<Vec<u8>> {
+        LongTermSecret::sign(self, message)
+    }
+
+    fn sign_pkcs1v15(&self, message: &[u8]) -> Result<Vec<u8>> {
+        LongTermSecret::sign_pkcs1v15(self, message)
+    }
+}
+
 #[derive(Clone, PartialEq, Eq)]
 enum PublicInner {
     Ecdsa(p256::ecdsa::VerifyingKey),

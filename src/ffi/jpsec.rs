@@ -23,17 +23,19 @@ use super::boundary::{
     OwnershipArc, OwnershipBox, SizedStruct,
 };
 use super::sign::{jsec_buffer, jsec_sign_key, jsec_verify_key, SignKey, VerifyKey};
-use crate::crypto::longterm::LongTermSecret;
+use crate::crypto::longterm::{Algorithm, LongTermSecret};
 use crate::crypto::mac::{HashAlg, MacAlg};
 use crate::crypto::modes::Mode;
 use crate::jpsec::policy::{self, KeyKind, LoadedKey};
 use crate::jpsec::syntax::{Access, SignatureScheme};
 use crate::jpsec::zone::Key;
+use crate::jpsec::Signer;
 use crate::jpsec::{
     ConsumeOptions, Granularity, ImageZone, JpsecKey, Levels, PacketProtector, ProtectOptions,
     Region, Report, ToolSpec, UnitStatus,
 };
 use crate::{Error, ErrorKind, Result};
+use std::sync::Arc;
 
 // ---------------------------------------------------------------------------
 // Enumerations (C enums; parameters and fields that take them are uint32_t,
@@ -573,13 +575,17 @@ pub unsafe extern "C" fn jsec_jpsec_policy_add_mac(
 /// Add a signature tool: a `hash` (a `jsec_jpsec_hash`) of every unit of
 /// `granularity`, and one signature with `key` in `scheme` (a
 /// `jsec_jpsec_signature`) over the SEC parameters that carry them.
-/// `key` must be a long-term key made by `jsec_sign_key_new_from_pkcs8`:
-/// an EC P-256 key for `JSEC_JPSEC_SIGNATURE_ECDSA_P256`, an RSA key for
-/// the two RSA schemes. A BLS key, an external signer
-/// (`jsec_sign_key_new_external`: JPSEC signs inside
-/// `jsec_jpsec_protect`, which takes no callback) or a scheme that does not
-/// suit the key is `JSEC_ERR_INVALID_ARGUMENT`, as are unknown values; then
-/// nothing changes. Defaults: the whole image (the zone modifiers
+/// `key` must be a long-term key (`jsec_sign_key_new_from_pkcs8`) or an
+/// external signer (`jsec_sign_key_new_external`, e.g. an HSM): an EC P-256
+/// key for `JSEC_JPSEC_SIGNATURE_ECDSA_P256`, an RSA key for the two RSA
+/// schemes. An external signer is called from `jsec_jpsec_protect` (on the
+/// calling thread) with the statement to sign; it makes ECDSA and RSA-PSS
+/// signatures only, so `JSEC_JPSEC_SIGNATURE_RSA_PKCS1V15` with it makes
+/// `jsec_jpsec_protect` fail with `JSEC_ERR_UNSUPPORTED`; a signature that
+/// does not verify with its public key makes it fail with
+/// `JSEC_ERR_BAD_KEY`. A BLS key or a scheme that does not suit the key is
+/// `JSEC_ERR_INVALID_ARGUMENT`, as are unknown values; then nothing
+/// changes. Defaults: the whole image (the zone modifiers
 /// `_set_resolutions`, `_set_layers`, `_set_components`, `_set_tiles`,
 /// `_set_precincts`, `_set_packets`, `_set_bytes` change it).
 ///
@@ -604,33 +610,29 @@ pub unsafe extern "C" fn jsec_jpsec_policy_add_signature(
         let p = unsafe { try_mut(policy, "policy") }?;
         // SAFETY: `key` is NULL or a live handle by the contract.
         let key = unsafe { try_ref(key, "key") }?;
-        let key = match key {
-            SignKey::LongTerm(k) => k.clone(),
+        let key: Signer = match key {
+            SignKey::LongTerm(k) => k.clone().into(),
+            SignKey::External(x) => Signer(Arc::new(x.clone())),
             SignKey::Bls(_) => {
                 return Err(Error::invalid_argument(
                     "`key` is a BLS key: JPSEC signatures need an ECDSA P-256 or RSA key \
-                     (jsec_sign_key_new_from_pkcs8)",
-                ))
-            }
-            SignKey::External(_) => {
-                return Err(Error::invalid_argument(
-                    "`key` is an external signer: JPSEC signatures need the key itself \
-                     (jsec_sign_key_new_from_pkcs8)",
+                     (jsec_sign_key_new_from_pkcs8) or an external signer",
                 ))
             }
         };
         let scheme = scheme_of(scheme)?;
         let hash = hash_of(hash)?;
         let granularity = granularity_of(granularity)?;
+        let pk = key.0.public_key()?;
         let suits = match scheme {
-            SignatureScheme::EcdsaP256 => matches!(key, LongTermSecret::Ecdsa(_)),
-            _ => matches!(key, LongTermSecret::Rsa(_)),
+            SignatureScheme::EcdsaP256 => pk.algorithm() == Algorithm::EcdsaP256Sha256,
+            _ => pk.algorithm() == Algorithm::RsaPssSha256,
         };
         if !suits {
             return Err(Error::invalid_argument(format!(
                 "signature scheme {} does not suit a {} key",
                 scheme.name(),
-                key.algorithm().name()
+                pk.algorithm().name()
             )));
         }
         p.tools.push(ToolSpec::Sign {

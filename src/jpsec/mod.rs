@@ -26,5 +26,5 @@ pub mod zone;
 pub use consume::{consume, ConsumeOptions, Consumed, Report, ToolReport, UnitReport, UnitStatus};
 pub use keys::JpsecKey;
 pub use packet::PacketProtector;
-pub use protect::{protect, Levels, ProtectOptions, ToolSpec};
+pub use protect::{protect, Levels, ProtectOptions, Signer, ToolSpec};
 pub use syntax::{Granularity, ImageZone, Region, SecStream};

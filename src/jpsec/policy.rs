@@ -378,7 +378,7 @@ pub fn parse(
                 let name =
                     get_str(t, "key", n)?.ok_or_else(|| err(format!("tool {n}: no `key`")))?;
                 let key = match load(KeyKind::Signing, name) {
-                    Ok(LoadedKey::Signing(k)) => *k,
+                    Ok(LoadedKey::Signing(k)) => super::protect::Signer::from(*k),
                     Ok(_) => return Err(err(format!("tool {n}: key {name}: not a signing key"))),
                     Err(e) => return Err(e.context(format_args!("policy: tool {n}: key {name}"))),
                 };

@@ -2,6 +2,8 @@
 //! and authenticate units, identify the content, and write the SEC
 //! segments after SIZ.
 
+use std::sync::Arc;
+
 use zeroize::Zeroizing;
 
 use super::keys::{self, JpsecKey};
@@ -11,7 +13,7 @@ use super::syntax::{
     DOMAIN_BODIES, DOMAIN_PACKETS, SEC,
 };
 use super::zone::{self, Key, Layout};
-use crate::crypto::longterm::LongTermSecret;
+use crate::crypto::longterm::{Algorithm, LongTermPublic, LongTermSecret, LongTermSigner};
 use crate::crypto::mac::{HashAlg, MacAlg};
 use crate::crypto::modes::{Mode, UnitCipher};
 use crate::j2k::boxes;
@@ -78,7 +80,7 @@ pub enum ToolSpec {
     /// A hash per unit, signed once with the SEC parameters.
     Sign {
         /// Signing key.
-        key: LongTermSecret,
+        key: Signer,
         /// Scheme (must suit the key).
         scheme: SignatureScheme,
         /// Unit hash.
@@ -106,6 +108,27 @@ pub enum ToolSpec {
         /// Hash function.
         alg: HashAlg,
     },
+}
+
+/// The signer of a signature tool: a local key, or anything implementing
+/// [`LongTermSigner`] (an HSM or a key management service behind a
+/// callback). Its signatures are verified before they are embedded.
+#[derive(Clone)]
+pub struct Signer(pub Arc<dyn LongTermSigner>);
+
+impl std::fmt::Debug for Signer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.0.public_key() {
+            Ok(pk) => write!(f, "Signer({})", pk.algorithm().name()),
+            Err(_) => f.write_str("Signer(?)"),
+        }
+    }
+}
+
+impl From<LongTermSecret> for Signer {
+    fn from(k: LongTermSecret) -> Signer {
+        Signer(Arc::new(k))
+    }
 }
 
 /// What to apply.
@@ -230,7 +253,7 @@ pub(crate) type Feed<'a> = dyn FnMut(&mut Sink<'_>) + 'a;
 struct PendingSeal {
     tool: usize,
     mac_key: Option<Zeroizing<Vec<u8>>>,
-    signer: Option<LongTermSecret>,
+    signer: Option<(Signer, LongTermPublic)>,
 }
 
 /// Feed the message of unit number `unit` (packets `idx` of the layout's
@@ -563,15 +586,16 @@ pub fn protect(data: &[u8], opts: &ProtectOptions) -> Result<Vec<u8>> {
                 zone,
             } => {
                 check_zone(zone, "authentication")?;
+                let pk = key.0.public_key()?;
                 let suits = match scheme {
-                    SignatureScheme::EcdsaP256 => matches!(key, LongTermSecret::Ecdsa(_)),
-                    _ => matches!(key, LongTermSecret::Rsa(_)),
+                    SignatureScheme::EcdsaP256 => pk.algorithm() == Algorithm::EcdsaP256Sha256,
+                    _ => pk.algorithm() == Algorithm::RsaPssSha256,
                 };
                 if !suits {
                     return Err(invalid(format!(
                         "signature scheme {} does not suit a {} key",
                         scheme.name(),
-                        key.algorithm().name()
+                        pk.algorithm().name()
                     )));
                 }
                 let members: Vec<usize> = all
@@ -581,12 +605,12 @@ pub fn protect(data: &[u8], opts: &ProtectOptions) -> Result<Vec<u8>> {
                     .collect();
                 let units = group(&l, &members, *granularity, &|_| 0);
                 let values = hash_units(&mut l, &out, instance, &units, *hash)?;
-                let pk = key.public_key();
                 let sig_len = pk.signature_len();
+                let key_id = pk.fingerprint();
                 pending_seals.push(PendingSeal {
                     tool: tools.len(),
                     mac_key: None,
-                    signer: Some(key.clone()),
+                    signer: Some((key.clone(), pk)),
                 });
                 tools.push(Tool {
                     instance,
@@ -597,7 +621,7 @@ pub fn protect(data: &[u8], opts: &ProtectOptions) -> Result<Vec<u8>> {
                         scheme: Some(*scheme),
                         granularity: *granularity,
                         keys: None,
-                        key_id: pk.fingerprint(),
+                        key_id,
                         values,
                         seal: vec![0; sig_len],
                     }),
@@ -623,12 +647,31 @@ pub fn protect(data: &[u8], opts: &ProtectOptions) -> Result<Vec<u8>> {
             let alg = mac_alg(a.method, a.hash)
                 .ok_or_else(|| Error::new(ErrorKind::Internal, "MAC tool without algorithm"))?;
             a.seal = seal_mac(alg, &k, &canonical)?;
-        } else if let Some(sk) = signer {
+        } else if let Some((sk, pk)) = signer {
             let msg = crate::crypto::sha256(&[SIGN_LABEL, &canonical]);
-            a.seal = match a.scheme {
-                Some(SignatureScheme::RsaPkcs1v15) => sk.sign_pkcs1v15(&msg)?,
-                _ => sk.sign(&msg)?,
+            let pkcs1 = a.scheme == Some(SignatureScheme::RsaPkcs1v15);
+            let sig = if pkcs1 {
+                sk.0.sign_pkcs1v15(&msg)?
+            } else {
+                pk.normalize_signature(&sk.0.sign(&msg)?)?
             };
+            // Sign nothing that does not verify (an external signer may
+            // use another key or scheme).
+            let ok = if pkcs1 {
+                pk.verify_pkcs1v15(&msg, &sig)
+            } else {
+                pk.verify(&msg, &sig)
+            };
+            if !ok || sig.len() != a.seal.len() {
+                return Err(Error::new(
+                    ErrorKind::BadKey,
+                    format!(
+                        "the signer's {} signature does not verify with its public key",
+                        a.scheme.map_or("", |s| s.name())
+                    ),
+                ));
+            }
+            a.seal = sig;
         }
     }
     insert_sec(&l.file, &out, &sec)

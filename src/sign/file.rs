@@ -7,7 +7,7 @@ use super::container;
 use super::record::{Common, Record, PROFILE_COMPACT, PROFILE_PAPER};
 use super::{localize, par_map, CellRect};
 use crate::crypto::bls::{self, BlsPublicKey, BlsSecretKey, BlsSignature, HashSum};
-use crate::crypto::longterm::{Certificate, LongTermPublic, LongTermSecret};
+use crate::crypto::longterm::{Certificate, LongTermPublic};
 use crate::jpeg::coefficients::{decode_coefficients, Coefficients};
 use crate::jpeg::marker;
 use crate::{Error, ErrorKind, Result};
@@ -33,28 +33,7 @@ impl Default for SignOptions {
     }
 }
 
-/// The long-term signer of the `paper` profile: a local key
-/// ([`LongTermSecret`]) or anything else that can sign, such as an HSM or
-/// a key management service reached through a callback. jsec verifies every
-/// signature it is given before it embeds it.
-pub trait LongTermSigner: Send + Sync {
-    /// The public key the signatures verify with.
-    fn public_key(&self) -> Result<LongTermPublic>;
-    /// Sign `message` (the signer hashes it: SHA-256 for both algorithms).
-    /// ECDSA P-256: 64 bytes `r ‖ s` or DER; RSA: PSS with SHA-256, MGF1
-    /// SHA-256, 32-byte salt.
-    fn sign(&self, message: &[u8]) -> Result<Vec<u8>>;
-}
-
-impl LongTermSigner for LongTermSecret {
-    fn public_key(&self) -> Result<LongTermPublic> {
-        Ok(LongTermSecret::public_key(self))
-    }
-
-    fn sign(&self, message: &[u8]) -> Result<Vec<u8>> {
-        LongTermSecret::sign(self, message)
-    }
-}
+pub use crate::crypto::longterm::LongTermSigner;
 
 /// A public key to verify with, borrowed: BLS for `compact` signatures,
 /// ECDSA P-256 / RSA for `paper` ones.

@@ -1357,6 +1357,51 @@ static void check_packet_encryption(const unsigned char *orig, size_t len) {
 }
 
 /* Signatures with a PKCS#8 key. */
+/* The public key of EC_KEY_A (openssl pkey -pubout). */
+static const char EC_PUB_A[] =
+    "-----BEGIN PUBLIC KEY-----\n"
+    "MFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAEhDCNwgYlWBxAv/iebqHeHT7HnJX4\n"
+    "BEmIJoBYVkOZT2FJZjGzAViqXu60u/GvHzfzyj3JSsd1WVKI45dJCIGOEA==\n"
+    "-----END PUBLIC KEY-----\n";
+
+/* An external signer (an HSM stand-in): fails, or answers with a
+ * signature that does not verify; jsec must refuse both. */
+static int32_t external_sign(void *user_data, const uint8_t *message, size_t message_len,
+                             const uint8_t *digest, uint8_t *signature,
+                             size_t signature_capacity, size_t *signature_len) {
+    int *mode = (int *)user_data;
+    (void)message;
+    (void)message_len;
+    (void)digest;
+    if (*mode == 0) return -7;
+    if (signature_capacity < 64) return -1;
+    memset(signature, 0x11, 64);
+    *signature_len = 64;
+    return 0;
+}
+
+static void check_external_signer(const unsigned char *orig, size_t len) {
+    const jsec_sign_key *ext = NULL;
+    jsec_jpsec_policy *p = NULL;
+    jsec_buffer *out = (jsec_buffer *)0x10;
+    int mode = 0;
+    CHECK_OK(jsec_sign_key_new_external((const uint8_t *)EC_PUB_A, sizeof EC_PUB_A - 1,
+                                        external_sign, &mode, &ext));
+    CHECK_OK(jsec_jpsec_policy_new(&p));
+    CHECK_OK(jsec_jpsec_policy_add_signature(p, ext, JSEC_JPSEC_SIGNATURE_ECDSA_P256,
+                                             JSEC_JPSEC_HASH_SHA256,
+                                             JSEC_JPSEC_GRANULARITY_RESOLUTION));
+    jsec_sign_key_free(ext); /* the policy keeps its own reference */
+    /* The callback fails: JSEC_ERR_CALLBACK, no output. */
+    CHECK_FAILS(jsec_jpsec_protect(p, orig, len, &out), JSEC_ERR_CALLBACK, "callback");
+    CHECK(out == (jsec_buffer *)0x10); /* out parameters are unchanged on failure */
+    /* It answers with a signature that does not verify: refused. */
+    mode = 1;
+    CHECK_FAILS(jsec_jpsec_protect(p, orig, len, &out), JSEC_ERR_BAD_KEY, "does not verify");
+    CHECK(out == (jsec_buffer *)0x10);
+    jsec_jpsec_policy_free(p);
+}
+
 static void check_signature(const unsigned char *orig, size_t len) {
     const jsec_sign_key *ka = NULL, *kb = NULL;
     const jsec_verify_key *pa = NULL, *pb = NULL;
@@ -1617,6 +1662,7 @@ int main(int argc, char **argv) {
     check_layout_zones();
     check_packet_encryption(orig, len);
     check_signature(orig, len);
+    check_external_signer(orig, len);
     check_toml(orig, len);
     check_glue(orig, len);
 

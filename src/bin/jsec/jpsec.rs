@@ -137,7 +137,7 @@ fn flag_tools(a: &J2kProtectArgs) -> Result<Vec<ToolSpec>, Failure> {
                     _ => SignatureScheme::EcdsaP256,
                 };
                 tools.push(ToolSpec::Sign {
-                    key: sk,
+                    key: sk.into(),
                     scheme,
                     hash: HashAlg::Sha256,
                     granularity: g,
