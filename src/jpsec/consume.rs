@@ -565,29 +565,15 @@ pub fn consume(data: &[u8], opts: &ConsumeOptions) -> Result<Consumed> {
                                         let iv = zone::packet_iv(&d.iv, k);
                                         let body = &mut cur
                                             [pk.body_offset..pk.body_offset + pk.body_length];
-                                        if d.compliant {
-                                            c.compliant_decrypt(&iv, body, mask.as_deref())
-                                                .map_err(|e| e.context(zone::describe(k)))?;
-                                        } else {
-                                            match &mask {
-                                                None => c.decrypt(&iv, body),
-                                                Some(m) => {
-                                                    let mut sel: Vec<u8> = body
-                                                        .iter()
-                                                        .zip(m)
-                                                        .filter(|(_, &s)| s)
-                                                        .map(|(b, _)| *b)
-                                                        .collect();
-                                                    c.decrypt(&iv, &mut sel);
-                                                    let mut it = sel.into_iter();
-                                                    for (b, &s) in body.iter_mut().zip(m) {
-                                                        if s {
-                                                            *b = it.next().unwrap_or(*b);
-                                                        }
-                                                    }
-                                                }
-                                            }
-                                        }
+                                        zone::crypt_body(
+                                            c,
+                                            &iv,
+                                            k,
+                                            body,
+                                            mask.as_deref(),
+                                            d.compliant,
+                                            false,
+                                        )?;
                                         newly_opened.insert(k);
                                         dec += 1;
                                         UnitStatus::Decrypted

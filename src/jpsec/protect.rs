@@ -199,6 +199,14 @@ fn check_zone(z: &ImageZone, what: &str) -> Result<()> {
     Ok(())
 }
 
+/// The packets (indices into the layout's index) in `zone`, in codestream
+/// order.
+fn members(l: &Layout, zone: &ImageZone) -> Vec<usize> {
+    (0..l.index.packets.len())
+        .filter(|&i| l.in_zone(&l.index.packets[i], zone))
+        .collect()
+}
+
 /// Group the packets (indices into the layout's index) of a zone into
 /// units by granularity and level, in codestream order.
 fn group(
@@ -362,31 +370,15 @@ pub fn protect(data: &[u8], opts: &ProtectOptions) -> Result<Vec<u8>> {
                     let k = zone::key_of(p);
                     let piv = zone::packet_iv(&iv, k);
                     let body = &mut out[p.body_offset..p.body_offset + p.body_length];
-                    let c = &ciphers[lv as usize];
-                    if *compliant {
-                        c.compliant_encrypt(&piv, body, mask.as_deref())
-                            .map_err(|e| e.context(zone::describe(k)))?;
-                    } else {
-                        match &mask {
-                            None => c.encrypt(&piv, body),
-                            Some(m) => {
-                                // The selected bytes, gathered, as one unit.
-                                let mut sel: Vec<u8> = body
-                                    .iter()
-                                    .zip(m)
-                                    .filter(|(_, &s)| s)
-                                    .map(|(b, _)| *b)
-                                    .collect();
-                                c.encrypt(&piv, &mut sel);
-                                let mut it = sel.into_iter();
-                                for (b, &s) in body.iter_mut().zip(m) {
-                                    if s {
-                                        *b = it.next().unwrap_or(*b);
-                                    }
-                                }
-                            }
-                        }
-                    }
+                    zone::crypt_body(
+                        &ciphers[lv as usize],
+                        &piv,
+                        k,
+                        body,
+                        mask.as_deref(),
+                        *compliant,
+                        true,
+                    )?;
                     units.push((lv, vec![i]));
                 }
                 tools.push(Tool {
@@ -482,11 +474,7 @@ pub fn protect(data: &[u8], opts: &ProtectOptions) -> Result<Vec<u8>> {
                 zone,
             } => {
                 check_zone(zone, "hash")?;
-                let members: Vec<usize> = all
-                    .iter()
-                    .copied()
-                    .filter(|&i| l.in_zone(&l.index.packets[i], zone))
-                    .collect();
+                let members = members(&l, zone);
                 let units = group(&l, &members, *granularity, &|_| 0);
                 let values = hash_units(&mut l, &out, instance, &units, *alg)?;
                 tools.push(Tool {
@@ -531,11 +519,7 @@ pub fn protect(data: &[u8], opts: &ProtectOptions) -> Result<Vec<u8>> {
                 check_zone(zone, "authentication")?;
                 let (access, count) = level_count(&l, *levels)?;
                 let tpl = keys::template(key, access, count);
-                let members: Vec<usize> = all
-                    .iter()
-                    .copied()
-                    .filter(|&i| l.in_zone(&l.index.packets[i], zone))
-                    .collect();
+                let members = members(&l, zone);
                 let level = |i: usize| {
                     let p = &l.index.packets[i];
                     keys::level_of(&tpl, p.id.resolution, p.id.layer)
@@ -598,11 +582,7 @@ pub fn protect(data: &[u8], opts: &ProtectOptions) -> Result<Vec<u8>> {
                         pk.algorithm().name()
                     )));
                 }
-                let members: Vec<usize> = all
-                    .iter()
-                    .copied()
-                    .filter(|&i| l.in_zone(&l.index.packets[i], zone))
-                    .collect();
+                let members = members(&l, zone);
                 let units = group(&l, &members, *granularity, &|_| 0);
                 let values = hash_units(&mut l, &out, instance, &units, *hash)?;
                 let sig_len = pk.signature_len();

@@ -295,6 +295,55 @@ pub fn packet_iv(global: &[u8; 16], k: Key) -> [u8; 16] {
     iv
 }
 
+/// Encrypt (`encrypt`) or decrypt the body of packet `k` in place with the
+/// decryption tool's cipher (§8.4, §8.5 of the format): format-compliant
+/// over the selected positions, or plain over the body or, with a mask,
+/// over the selected bytes gathered in order as one unit.
+pub fn crypt_body(
+    c: &crate::crypto::modes::UnitCipher,
+    iv: &[u8; 16],
+    k: Key,
+    body: &mut [u8],
+    mask: Option<&[bool]>,
+    compliant: bool,
+    encrypt: bool,
+) -> Result<()> {
+    if compliant {
+        let r = if encrypt {
+            c.compliant_encrypt(iv, body, mask)
+        } else {
+            c.compliant_decrypt(iv, body, mask)
+        };
+        return r.map_err(|e| e.context(describe(k)));
+    }
+    let run = |d: &mut [u8]| {
+        if encrypt {
+            c.encrypt(iv, d)
+        } else {
+            c.decrypt(iv, d)
+        }
+    };
+    match mask {
+        None => run(body),
+        Some(m) => {
+            let mut sel: Vec<u8> = body
+                .iter()
+                .zip(m)
+                .filter(|(_, &s)| s)
+                .map(|(b, _)| *b)
+                .collect();
+            run(&mut sel);
+            let mut it = sel.into_iter();
+            for (b, &s) in body.iter_mut().zip(m) {
+                if s {
+                    *b = it.next().unwrap_or(*b);
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
 /// Label that starts every unit message.
 pub const UNIT_LABEL: &[u8] = b"jsec/jpsec/v1/unit";
 
