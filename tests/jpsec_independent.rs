@@ -749,6 +749,14 @@ struct Stream {
     canonical: Vec<u8>,
 }
 
+/// §6: the processing order byte after the granularity (1: codestream
+/// order, the only one defined).
+fn order(r: &mut Rd) -> Res<()> {
+    let o = r.u8()?;
+    ensure!(o == 1, "processing order {o}");
+    Ok(())
+}
+
 fn parse_tpl(r: &mut Rd) -> Res<KeyTpl> {
     let access = r.u8()?;
     let n = r.u8()?;
@@ -971,7 +979,10 @@ fn parse_stream(s: &[u8]) -> Res<Stream> {
                 compliant: pr.u8()?,
                 domain: pr.u8()?,
                 granularity: pr.u8()?,
-                tpl: parse_tpl(&mut pr)?,
+                tpl: {
+                    order(&mut pr)?;
+                    parse_tpl(&mut pr)?
+                },
                 iv: b16(pr.take(16)?),
             },
             2 => {
@@ -979,6 +990,7 @@ fn parse_stream(s: &[u8]) -> Res<Stream> {
                 let hash = pr.u8()?;
                 let scheme = pr.u8()?;
                 let granularity = pr.u8()?;
+                order(&mut pr)?;
                 let tpl = parse_tpl(&mut pr)?;
                 let key_id = pr.take(32)?.to_vec();
                 let vlen = pr.u16()? as usize;
@@ -1003,6 +1015,7 @@ fn parse_stream(s: &[u8]) -> Res<Stream> {
             3 => {
                 let hash = pr.u8()?;
                 let granularity = pr.u8()?;
+                order(&mut pr)?;
                 let vlen = pr.u16()? as usize;
                 let (values, _) = parse_values(&mut pr, nunits, vlen)?;
                 Pid::Hash {

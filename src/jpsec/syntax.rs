@@ -28,6 +28,10 @@ pub const MAX_LSEC: usize = 0xFEFE;
 pub const TOOL_T: u8 = 0x40;
 /// Block cipher identifier of AES (T.807 table, ISO/IEC 18033-3).
 pub const CIPHER_AES: u16 = 0x0001;
+/// Processing order: units, and the packets of a unit, are listed and
+/// processed in codestream order (the only order profile version 1
+/// defines).
+pub const ORDER_CODESTREAM: u8 = 1;
 /// Processing domain: packet bodies (headers in clear; decodable).
 pub const DOMAIN_BODIES: u8 = 1;
 /// Processing domain: whole packets after their SOP marker segment (header,
@@ -616,6 +620,7 @@ fn write_pid(p: &Params, canonical: bool) -> Vec<u8> {
             w.u8(d.compliant as u8);
             w.u8(d.domain);
             w.u8(d.granularity as u8);
+            w.u8(ORDER_CODESTREAM);
             write_keys(&mut w, &d.keys);
             w.bytes(&d.iv);
         }
@@ -624,6 +629,7 @@ fn write_pid(p: &Params, canonical: bool) -> Vec<u8> {
             w.u8(a.hash);
             w.u8(a.scheme.map_or(0, |s| s as u8));
             w.u8(a.granularity as u8);
+            w.u8(ORDER_CODESTREAM);
             match &a.keys {
                 Some(k) => write_keys(&mut w, k),
                 None => {
@@ -653,6 +659,7 @@ fn write_pid(p: &Params, canonical: bool) -> Vec<u8> {
         Params::Hash(h) => {
             w.u8(h.hash);
             w.u8(h.granularity as u8);
+            w.u8(ORDER_CODESTREAM);
             let vlen = h.values.first().map_or(0, |v| v.len());
             w.u16(vlen as u16);
             for v in &h.values {
@@ -1153,9 +1160,19 @@ fn read_values(r: &mut R, n: usize, what: &str) -> Result<Vec<Vec<u8>>> {
     (0..n).map(|_| Ok(r.take(len, what)?.to_vec())).collect()
 }
 
+/// The granularity, then the processing order (only codestream order is
+/// defined).
 fn read_granularity(r: &mut R) -> Result<Granularity> {
     let g = r.u8("granularity")?;
-    Granularity::from_code(g).ok_or_else(|| r.err(format!("granularity code {g} is not defined")))
+    let g = Granularity::from_code(g)
+        .ok_or_else(|| r.err(format!("granularity code {g} is not defined")))?;
+    let o = r.u8("processing order")?;
+    if o != ORDER_CODESTREAM {
+        return Err(r.err(format!(
+            "processing order {o} is not defined (1: codestream order)"
+        )));
+    }
+    Ok(g)
 }
 
 fn read_hash_id(r: &mut R) -> Result<u8> {
