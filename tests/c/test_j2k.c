@@ -12,84 +12,21 @@
 #include <openjpeg.h>
 
 #include "jsec_check.h"
+#include "opj_mem.h"
 #include "testjpeg.h"
 
 unsigned long check_count;
-
-/* ---- libopenjp2 decoding from memory ---- */
-
-typedef struct {
-    const unsigned char *data;
-    size_t len, pos;
-} mem_src;
-
-static OPJ_SIZE_T mem_read(void *buf, OPJ_SIZE_T n, void *user) {
-    mem_src *m = user;
-    size_t left = m->len - m->pos;
-    if (left == 0) return (OPJ_SIZE_T)-1;
-    if (n > left) n = left;
-    memcpy(buf, m->data + m->pos, n);
-    m->pos += n;
-    return n;
-}
-
-static OPJ_OFF_T mem_skip(OPJ_OFF_T n, void *user) {
-    mem_src *m = user;
-    if (n < 0 || (size_t)n > m->len - m->pos) n = (OPJ_OFF_T)(m->len - m->pos);
-    m->pos += (size_t)n;
-    return n;
-}
-
-static OPJ_BOOL mem_seek(OPJ_OFF_T n, void *user) {
-    mem_src *m = user;
-    if (n < 0 || (size_t)n > m->len) return OPJ_FALSE;
-    m->pos = (size_t)n;
-    return OPJ_TRUE;
-}
-
-static void quiet(const char *msg, void *user) {
-    (void)msg;
-    (void)user;
-}
 
 /* Decode with libopenjp2 (reduce `r`, at most `layers` layers, 0 = all);
  * returns every component's samples concatenated (malloc'd) and their
  * count, or NULL. */
 static int *opj_samples(const unsigned char *data, size_t len, unsigned r, unsigned layers,
                         size_t *count) {
-    mem_src m = {data, len, 0};
+    opj_mem m = {(unsigned char *)(uintptr_t)data, len, len, 0};
     bool jp2 = len > 12 && memcmp(data + 4, "jP  ", 4) == 0;
-    opj_codec_t *codec = opj_create_decompress(jp2 ? OPJ_CODEC_JP2 : OPJ_CODEC_J2K);
-    opj_stream_t *st = opj_stream_create(65536, OPJ_TRUE);
-    opj_dparameters_t p;
-    opj_image_t *img = NULL;
-    int *out = NULL;
-    size_t n = 0, c, i;
-    opj_set_default_decoder_parameters(&p);
-    p.cp_reduce = r;
-    p.cp_layer = layers;
-    opj_set_info_handler(codec, quiet, NULL);
-    opj_set_warning_handler(codec, quiet, NULL);
-    opj_set_error_handler(codec, quiet, NULL);
-    opj_stream_set_user_data(st, &m, NULL);
-    opj_stream_set_user_data_length(st, len);
-    opj_stream_set_read_function(st, mem_read);
-    opj_stream_set_skip_function(st, mem_skip);
-    opj_stream_set_seek_function(st, mem_seek);
-    if (opj_setup_decoder(codec, &p) && opj_read_header(st, codec, &img) &&
-        opj_decode(codec, st, img) && opj_end_decompress(codec, st)) {
-        for (c = 0; c < img->numcomps; c++) n += (size_t)img->comps[c].w * img->comps[c].h;
-        out = malloc(n * sizeof *out + 1);
-        CHECK(out != NULL);
-        n = 0;
-        for (c = 0; c < img->numcomps; c++)
-            for (i = 0; i < (size_t)img->comps[c].w * img->comps[c].h; i++)
-                out[n++] = img->comps[c].data[i];
-    }
-    *count = n;
-    opj_image_destroy(img);
+    opj_stream_t *st = opj_mem_reader(&m);
+    int *out = opj_mem_samples(st, jp2 ? OPJ_CODEC_JP2 : OPJ_CODEC_J2K, r, layers, count);
     opj_stream_destroy(st);
-    opj_destroy_codec(codec);
     return out;
 }
 

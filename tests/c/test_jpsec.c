@@ -25,6 +25,7 @@
 #include <string.h>
 
 #include "jsec_check.h"
+#include "opj_mem.h"
 #include "jsec_openjpeg.h"
 #include "testjpeg.h"
 
@@ -56,55 +57,6 @@ static const char EC_KEY_B[] =
     "-----END PRIVATE KEY-----\n";
 
 /* ---- libopenjp2: encoding and decoding in memory ---- */
-
-typedef struct {
-    unsigned char *data;
-    size_t len, cap, pos;
-} mem_buf;
-
-static OPJ_SIZE_T mem_write(void *buf, OPJ_SIZE_T n, void *user) {
-    mem_buf *m = user;
-    if (m->pos + n > m->cap) {
-        size_t cap = m->cap ? m->cap : 65536;
-        while (cap < m->pos + n) cap *= 2;
-        m->data = realloc(m->data, cap);
-        CHECK(m->data != NULL);
-        m->cap = cap;
-    }
-    memcpy(m->data + m->pos, buf, n);
-    m->pos += n;
-    if (m->pos > m->len) m->len = m->pos;
-    return n;
-}
-
-static OPJ_SIZE_T mem_read(void *buf, OPJ_SIZE_T n, void *user) {
-    mem_buf *m = user;
-    size_t left = m->len - m->pos;
-    if (left == 0) return (OPJ_SIZE_T)-1;
-    if (n > left) n = left;
-    memcpy(buf, m->data + m->pos, n);
-    m->pos += n;
-    return n;
-}
-
-static OPJ_OFF_T mem_skip(OPJ_OFF_T n, void *user) {
-    mem_buf *m = user;
-    if (n < 0 || (size_t)n > m->len - m->pos) n = (OPJ_OFF_T)(m->len - m->pos);
-    m->pos += (size_t)n;
-    return n;
-}
-
-static OPJ_BOOL mem_seek(OPJ_OFF_T n, void *user) {
-    mem_buf *m = user;
-    if (n < 0 || (size_t)n > m->len) return OPJ_FALSE;
-    m->pos = (size_t)n;
-    return OPJ_TRUE;
-}
-
-static void quiet(const char *msg, void *user) {
-    (void)msg;
-    (void)user;
-}
 
 #define IMG_W 256
 #define IMG_H 192
@@ -161,9 +113,7 @@ static void encode_with(opj_image_t *img, opj_stream_t *st, bool precincts) {
         p.res_spec = p.numresolution;
         for (r = 0; r < p.res_spec; r++) p.prcw_init[r] = p.prch_init[r] = 64;
     }
-    opj_set_info_handler(codec, quiet, NULL);
-    opj_set_warning_handler(codec, quiet, NULL);
-    opj_set_error_handler(codec, quiet, NULL);
+    opj_mem_quiet(codec);
     CHECK(opj_setup_encoder(codec, &p, img));
     CHECK(opj_start_compress(codec, img, st));
     CHECK(opj_encode(codec, st));
@@ -174,13 +124,9 @@ static void encode_with(opj_image_t *img, opj_stream_t *st, bool precincts) {
 static void encode_into(opj_image_t *img, opj_stream_t *st) { encode_with(img, st, false); }
 
 static unsigned char *encode_j2k_with(size_t *len, bool precincts) {
-    mem_buf m = {NULL, 0, 0, 0};
+    opj_mem m = {NULL, 0, 0, 0};
     opj_image_t *img = draw_image();
-    opj_stream_t *st = opj_stream_create(65536, OPJ_FALSE);
-    opj_stream_set_user_data(st, &m, NULL);
-    opj_stream_set_write_function(st, mem_write);
-    opj_stream_set_skip_function(st, mem_skip);
-    opj_stream_set_seek_function(st, mem_seek);
+    opj_stream_t *st = opj_mem_writer(&m);
     encode_with(img, st, precincts);
     opj_stream_destroy(st);
     opj_image_destroy(img);
@@ -193,42 +139,13 @@ static unsigned char *encode_j2k(size_t *len) { return encode_j2k_with(len, fals
 /* Decode from `st` with libopenjp2 at reduce `r`; every component's samples
  * concatenated (malloc'd) and their count, or NULL. */
 static int *decode_stream(opj_stream_t *st, unsigned r, size_t *count) {
-    opj_codec_t *codec = opj_create_decompress(OPJ_CODEC_J2K);
-    opj_dparameters_t p;
-    opj_image_t *img = NULL;
-    int *out = NULL;
-    size_t n = 0, c, i;
-    opj_set_default_decoder_parameters(&p);
-    opj_set_info_handler(codec, quiet, NULL);
-    opj_set_warning_handler(codec, quiet, NULL);
-    opj_set_error_handler(codec, quiet, NULL);
-    if (opj_setup_decoder(codec, &p) && opj_read_header(st, codec, &img) &&
-        opj_set_decoded_resolution_factor(codec, r) && opj_decode(codec, st, img) &&
-        opj_end_decompress(codec, st)) {
-        for (c = 0; c < img->numcomps; c++) n += (size_t)img->comps[c].w * img->comps[c].h;
-        out = malloc(n * sizeof *out + 1);
-        CHECK(out != NULL);
-        n = 0;
-        for (c = 0; c < img->numcomps; c++)
-            for (i = 0; i < (size_t)img->comps[c].w * img->comps[c].h; i++)
-                out[n++] = img->comps[c].data[i];
-    }
-    *count = n;
-    opj_image_destroy(img);
-    opj_destroy_codec(codec);
-    return out;
+    return opj_mem_samples(st, OPJ_CODEC_J2K, r, 0, count);
 }
 
 static int *decode(const unsigned char *data, size_t len, unsigned r, size_t *count) {
-    mem_buf m = {(unsigned char *)(uintptr_t)data, len, len, 0};
-    opj_stream_t *st = opj_stream_create(65536, OPJ_TRUE);
-    int *out;
-    opj_stream_set_user_data(st, &m, NULL);
-    opj_stream_set_user_data_length(st, len);
-    opj_stream_set_read_function(st, mem_read);
-    opj_stream_set_skip_function(st, mem_skip);
-    opj_stream_set_seek_function(st, mem_seek);
-    out = decode_stream(st, r, count);
+    opj_mem m = {(unsigned char *)(uintptr_t)data, len, len, 0};
+    opj_stream_t *st = opj_mem_reader(&m);
+    int *out = decode_stream(st, r, count);
     opj_stream_destroy(st);
     return out;
 }
