@@ -368,3 +368,34 @@ fn jpsec_sec_on_protected_seeds_and_mutations() {
         bodies::jpsec_sec(&x);
     }
 }
+
+#[test]
+fn jpsec_policy_on_the_documented_policy_and_mutations() {
+    let doc = std::fs::read_to_string(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/jpsec.md"),
+    )
+    .unwrap();
+    let start = doc.find("```toml\n").unwrap() + 8;
+    let end = start + doc[start..].find("```").unwrap();
+    let seed = doc[start..end].as_bytes().to_vec();
+    bodies::jpsec_policy(&seed);
+    let small = b"[[tool]]\ntype = \"encrypt\"\nkey = \"k\"\nregion = [1, 2, 3, 4]\n".to_vec();
+    bodies::jpsec_policy(&small);
+    let mut rng = Rng::new(0x7011);
+    for _ in 0..3000 {
+        let mut x = if rng.below(2) == 0 {
+            seed.clone()
+        } else {
+            small.clone()
+        };
+        const ALPHABET: &[u8] = b"[]=\",.0123456789-abcdefklmnoprstuxyz \n#";
+        for _ in 0..1 + rng.below(4) {
+            let i = rng.below(x.len());
+            x[i] = ALPHABET[rng.below(ALPHABET.len())];
+        }
+        if rng.below(5) == 0 {
+            x.truncate(rng.below(x.len() + 1));
+        }
+        bodies::jpsec_policy(&x);
+    }
+}

@@ -399,3 +399,33 @@ pub fn jpsec_sec(data: &[u8]) {
         Err(e) => assert!(!e.message().is_empty()),
     }
 }
+
+/// `jpsec_policy` target: the TOML policy reader never panics, names what
+/// is wrong, and asks its loader for keys only by the names the text gives.
+pub fn jpsec_policy(data: &[u8]) {
+    use jsec::jpsec::policy::{parse, KeyKind, LoadedKey};
+    let Ok(text) = std::str::from_utf8(data) else {
+        return;
+    };
+    let mut asked = Vec::new();
+    let r = parse(text, &mut |kind, name| {
+        assert!(
+            text.contains(name),
+            "asked for a key the text does not name"
+        );
+        asked.push(name.to_string());
+        match kind {
+            KeyKind::Symmetric => Ok(LoadedKey::Symmetric(
+                jsec::jpsec::JpsecKey::from_bytes(&[0x42; 32]).expect("key"),
+            )),
+            KeyKind::Signing => Err(jsec::Error::new(
+                jsec::ErrorKind::BadKey,
+                "no signing keys in the fuzzer",
+            )),
+        }
+    });
+    match r {
+        Ok(p) => assert!(!p.tools.is_empty()),
+        Err(e) => assert!(!e.message().is_empty()),
+    }
+}
