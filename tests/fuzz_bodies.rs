@@ -377,7 +377,7 @@ fn jpsec_policy_on_the_documented_policy_and_mutations() {
     .unwrap();
     let start = doc.find("```toml\n").unwrap() + 8;
     let end = start + doc[start..].find("```").unwrap();
-    let seed = doc[start..end].as_bytes().to_vec();
+    let seed = doc.as_bytes()[start..end].to_vec();
     bodies::jpsec_policy(&seed);
     let small = b"[[tool]]\ntype = \"encrypt\"\nkey = \"k\"\nregion = [1, 2, 3, 4]\n".to_vec();
     bodies::jpsec_policy(&small);
