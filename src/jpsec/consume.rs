@@ -367,23 +367,41 @@ fn unit_packets(l: &Layout, u: &super::syntax::Unit) -> (Option<Vec<usize>>, boo
     )
 }
 
-fn unit_digest_matches(
+/// The status of unit number `ui` (`u`) of a tool whose values are unit
+/// hashes (hash, content identification, signature): absent, opened
+/// earlier, incomplete, or whether its hash is `want`.
+#[allow(clippy::too_many_arguments)]
+fn unit_hash_status(
     l: &mut Layout,
     data: &[u8],
     instance: u32,
-    u: usize,
-    idx: &[usize],
+    ui: usize,
+    u: &super::syntax::Unit,
     alg: HashAlg,
     want: &[u8],
-) -> Result<bool> {
+) -> Result<UnitStatus> {
+    let (idx, op, all_absent) = unit_packets(l, u);
+    if all_absent {
+        return Ok(UnitStatus::Absent);
+    }
+    if op {
+        return Ok(UnitStatus::Opened);
+    }
+    let Some(idx) = idx else {
+        return Ok(UnitStatus::Incomplete);
+    };
     let mut got = Vec::new();
-    super::protect::unit_message(l, data, instance, u as u32, idx, &mut |_, feed| {
+    super::protect::unit_message(l, data, instance, ui as u32, &idx, &mut |_, feed| {
         let mut h = crate::crypto::mac::Hasher::new(alg);
         feed(&mut |b| h.update(b));
         got = h.finalize();
         Ok(())
     })?;
-    Ok(mac_eq(&got, want))
+    Ok(if mac_eq(&got, want) {
+        UnitStatus::Verified
+    } else {
+        UnitStatus::Failed
+    })
 }
 
 /// Consume `data`: see [`Consumed`]. Errors: not protected or a SEC that
@@ -738,28 +756,15 @@ pub fn consume(data: &[u8], opts: &ConsumeOptions) -> Result<Consumed> {
                         // signature (with it, they are authentic).
                         if !rep.failed {
                             for (ui, u) in t.zoi.units.iter().enumerate() {
-                                let (idx, op, all_absent) = unit_packets(&l, u);
-                                unit_status[ui] = if all_absent {
-                                    UnitStatus::Absent
-                                } else if op {
-                                    UnitStatus::Opened
-                                } else if let Some(idx) = idx {
-                                    if unit_digest_matches(
-                                        &mut l,
-                                        &cur,
-                                        t.instance,
-                                        ui,
-                                        &idx,
-                                        alg,
-                                        &a.values[ui],
-                                    )? {
-                                        UnitStatus::Verified
-                                    } else {
-                                        UnitStatus::Failed
-                                    }
-                                } else {
-                                    UnitStatus::Incomplete
-                                };
+                                unit_status[ui] = unit_hash_status(
+                                    &mut l,
+                                    &cur,
+                                    t.instance,
+                                    ui,
+                                    u,
+                                    alg,
+                                    &a.values[ui],
+                                )?;
                             }
                         }
                     }
@@ -783,28 +788,8 @@ pub fn consume(data: &[u8], opts: &ConsumeOptions) -> Result<Consumed> {
                 let alg = HashAlg::from_id(alg_id)
                     .ok_or_else(|| Error::new(ErrorKind::Malformed, "hash"))?;
                 for (ui, u) in t.zoi.units.iter().enumerate() {
-                    let (idx, op, all_absent) = unit_packets(&l, u);
-                    let status = if all_absent {
-                        UnitStatus::Absent
-                    } else if op {
-                        UnitStatus::Opened
-                    } else if let Some(idx) = idx {
-                        if unit_digest_matches(
-                            &mut l,
-                            &cur,
-                            t.instance,
-                            ui,
-                            &idx,
-                            alg,
-                            &values[ui],
-                        )? {
-                            UnitStatus::Verified
-                        } else {
-                            UnitStatus::Failed
-                        }
-                    } else {
-                        UnitStatus::Incomplete
-                    };
+                    let status =
+                        unit_hash_status(&mut l, &cur, t.instance, ui, u, alg, &values[ui])?;
                     let zk = u
                         .packets
                         .first()
