@@ -370,7 +370,6 @@ fn unit_packets(l: &Layout, u: &super::syntax::Unit) -> (Option<Vec<usize>>, boo
 /// The status of unit number `ui` (`u`) of a tool whose values are unit
 /// hashes (hash, content identification, signature): absent, opened
 /// earlier, incomplete, or whether its hash is `want`.
-#[allow(clippy::too_many_arguments)]
 fn unit_hash_status(
     l: &mut Layout,
     data: &[u8],
