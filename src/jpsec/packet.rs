@@ -199,27 +199,19 @@ impl PacketProtector {
     }
 
     /// Encrypt the body of packet `k` (tile, layer, resolution, component,
-    /// precinct) in place.
+    /// precinct) in place, as a whole-file decryption tool does.
     pub fn protect(&self, k: Key, body: &mut [u8]) -> Result<()> {
-        let c = self.cipher(k)?;
-        let iv = zone::packet_iv(&self.iv, k);
-        if self.compliant {
-            c.compliant_encrypt(&iv, body, None)
-        } else {
-            c.encrypt(&iv, body);
-            Ok(())
-        }
+        self.crypt(k, body, true)
     }
 
     /// Decrypt the body of packet `k` in place.
     pub fn unprotect(&self, k: Key, body: &mut [u8]) -> Result<()> {
+        self.crypt(k, body, false)
+    }
+
+    fn crypt(&self, k: Key, body: &mut [u8], encrypt: bool) -> Result<()> {
         let c = self.cipher(k)?;
         let iv = zone::packet_iv(&self.iv, k);
-        if self.compliant {
-            c.compliant_decrypt(&iv, body, None)
-        } else {
-            c.decrypt(&iv, body);
-            Ok(())
-        }
+        zone::crypt_body(c, &iv, k, body, None, self.compliant, encrypt)
     }
 }
