@@ -7,14 +7,21 @@
 
 use sha2::{Digest, Sha256};
 
+use super::metadata::{self, MetaCipher, MetaRange};
 use super::select::{SelectVisit, Selector};
 use super::transform::ImageCipher;
 use super::{ImageReport, Location, Options, Report, Seed};
 use crate::jpeg::{marker, ImageWalker, Progress};
 use crate::{Error, Result};
 
-/// Builds the cipher of the image whose SOI is at the given absolute offset.
-pub(crate) type CipherFactory = Box<dyn Fn(u64) -> ImageCipher + Send + Sync>;
+/// Builds the ciphers of cipher mode.
+pub(crate) struct CipherFactory {
+    /// The cipher of the image whose SOI is at the given absolute offset.
+    pub image: Box<dyn Fn(u64) -> ImageCipher + Send + Sync>,
+    /// The metadata cipher of the APP1 segment at the given absolute offset
+    /// (`None` when metadata is not transformed by this operation).
+    pub metadata: Box<dyn Fn(u64) -> Option<MetaCipher> + Send + Sync>,
+}
 
 /// What the engine does with released bytes.
 pub(crate) enum Mode {
@@ -62,7 +69,7 @@ impl Job {
             walker: ImageWalker::new(at),
             sel: Selector::new(options, location == Location::Primary),
             location,
-            cipher: mode.map(|f| f(at)),
+            cipher: mode.map(|f| (f.image)(at)),
         }
     }
 
@@ -97,12 +104,14 @@ impl Job {
     }
 }
 
-/// Reports, warnings and spans gathered from nested images.
+/// Reports, warnings and spans gathered from nested images and metadata.
 #[derive(Default)]
 struct Collected {
     images: Vec<ImageReport>,
     warnings: Vec<(u64, String)>,
     spans: Spans,
+    metadata: Vec<metadata::MetadataField>,
+    meta_ranges: Vec<MetaRange>,
 }
 
 enum Phase {
@@ -121,6 +130,7 @@ pub(crate) struct Engine {
     trailer_pos: u64,
     report: Report,
     spans: Spans,
+    meta_ranges: Vec<MetaRange>,
 }
 
 /// Does `w[i..]` start a plausible embedded JPEG (SOI then a marker that can
@@ -173,7 +183,104 @@ fn nested_segment(
     let [m0, m1, m2] = masks;
     let payload = &mut seg[4..];
     let (m0, m1, m2) = (&mut m0[4..], &mut m1[4..], &mut m2[4..]);
-    let mut from = 0;
+    let plan = if m == marker::APP0 + 1 {
+        if options.metadata.location && metadata::xmp_mentions_gps(payload) {
+            out.warnings.push((
+                offset,
+                format!(
+                    "the XMP packet in APP1 at offset {offset} mentions a GPS position, \
+                     which EXIF enciphering does not cover (docs/fspe.md, section 12.6)"
+                ),
+            ));
+        }
+        metadata::plan(&options.metadata, offset, payload)
+    } else {
+        None
+    };
+    let whole = [(0, payload.len())];
+    let gaps = plan
+        .as_ref()
+        .and_then(|p| p.gaps.as_deref())
+        .unwrap_or(&whole);
+    for &(gap_start, gap_end) in gaps {
+        embedded_in(
+            options,
+            cipher,
+            depth,
+            m,
+            offset,
+            &mut payload[..gap_end],
+            [&mut m0[..gap_end], &mut m1[..gap_end], &mut m2[..gap_end]],
+            gap_start,
+            out,
+        );
+    }
+    if let Some(plan) = plan {
+        let base = offset + 4;
+        // Disjoint from every gap, so the order with the embedded images
+        // does not matter.
+        let span = |r: &MetaRange| {
+            (
+                (r.offset - base) as usize,
+                (r.offset - base + r.len) as usize,
+            )
+        };
+        match cipher {
+            // Digest mode: the value bytes change, keep them out of the digest.
+            None => {
+                for r in &plan.ranges {
+                    let (a, b) = span(r);
+                    m0[a..b].fill(0xFF);
+                }
+            }
+            Some(f) => {
+                if let Some(mut mc) = (f.metadata)(offset) {
+                    for r in &plan.ranges {
+                        let (a, b) = span(r);
+                        mc.apply(r, &mut payload[a..b]);
+                    }
+                }
+            }
+        }
+        for pr in plan.problems {
+            out.warnings
+                .push((offset, format!("EXIF in APP1 at offset {offset}: {pr}")));
+        }
+        for f in &plan.fields {
+            if let Some(pr) = &f.problem {
+                out.warnings.push((
+                    f.offset,
+                    format!(
+                        "EXIF {} ({} IFD) at offset {} left unchanged: {pr}",
+                        f.name,
+                        f.ifd.name(),
+                        f.offset
+                    ),
+                ));
+            }
+        }
+        out.metadata.extend(plan.fields);
+        out.meta_ranges.extend(plan.ranges);
+    }
+    Ok(())
+}
+
+/// Find, parse and encrypt (cipher mode) or mask (digest mode) the JPEGs
+/// embedded in `payload[from..]` (an APPn payload, cut at the end of the
+/// range where embedded images may be).
+#[allow(clippy::too_many_arguments)]
+fn embedded_in(
+    options: &Options,
+    cipher: Option<&CipherFactory>,
+    depth: u8,
+    m: u8,
+    offset: u64,
+    payload: &mut [u8],
+    masks: [&mut [u8]; 3],
+    mut from: usize,
+    out: &mut Collected,
+) {
+    let [m0, m1, m2] = masks;
     while let Some(p) = find_candidate(payload, from) {
         let at = offset + 4 + p as u64;
         let mut job = Job::new(
@@ -233,9 +340,10 @@ fn nested_segment(
         out.images.append(&mut inner.images);
         out.warnings.append(&mut inner.warnings);
         out.spans.append(&mut inner.spans);
+        out.metadata.append(&mut inner.metadata);
+        out.meta_ranges.append(&mut inner.meta_ranges);
         from = p + len.max(1);
     }
-    Ok(())
 }
 
 /// Explain, once per file, that region mode left DC values in clear.
@@ -276,6 +384,7 @@ impl Engine {
             trailer_pos: 0,
             report: Report::default(),
             spans: Vec::new(),
+            meta_ranges: Vec::new(),
         }
     }
 
@@ -356,6 +465,7 @@ impl Engine {
             trailer_pos,
             report,
             spans,
+            meta_ranges,
         } = self;
         loop {
             match phase {
@@ -378,7 +488,9 @@ impl Engine {
                     };
                     report.images.extend(nested.images);
                     report.warnings.extend(nested.warnings);
+                    report.metadata.extend(nested.metadata);
                     spans.extend(nested.spans);
+                    meta_ranges.extend(nested.meta_ranges);
                     let primary = job.location == Location::Primary;
                     let (end, problem) = match result {
                         Ok(Progress::NeedMore) => {
@@ -480,7 +592,7 @@ impl Engine {
     }
 
     /// Finish a digest-mode engine that has seen the whole input.
-    pub(crate) fn finish_digest(self) -> Result<(Seed, Report, Spans)> {
+    pub(crate) fn finish_digest(self) -> Result<(Seed, Report, Spans, Vec<MetaRange>)> {
         if !self.is_done() {
             return Err(Error::malformed_at(
                 self.done,
@@ -488,7 +600,12 @@ impl Engine {
             ));
         }
         match self.mode {
-            Mode::Digest(h) => Ok((h.finalize().into(), self.report, self.spans)),
+            Mode::Digest(h) => Ok((
+                h.finalize().into(),
+                self.report,
+                self.spans,
+                self.meta_ranges,
+            )),
             Mode::Cipher(_) => Err(Error::new(
                 crate::ErrorKind::Internal,
                 "finish_digest on a cipher engine",

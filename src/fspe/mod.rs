@@ -18,10 +18,13 @@
 //! ```
 
 mod engine;
+mod metadata;
 mod select;
 mod stream;
 mod transform;
 
+pub use crate::jpeg::exif::{Ifd, Sensitivity};
+pub use metadata::{Metadata, MetadataField};
 pub use select::BitStats;
 pub use stream::Stream;
 
@@ -141,6 +144,9 @@ pub struct Options {
     /// A caller-supplied 16-byte nonce instead of the default one derived from
     /// the file's invariant bytes.
     pub nonce: Option<[u8; 16]>,
+    /// Sensitive EXIF values to encipher in place (default: none). Always
+    /// with the level-0 key; lower-level keys leave them enciphered.
+    pub metadata: Metadata,
 }
 
 impl Options {
@@ -240,6 +246,9 @@ pub struct Report {
     pub warnings: Vec<(u64, String)>,
     /// Bytes after the primary image's EOI that belong to no embedded image.
     pub trailing_bytes: u64,
+    /// Every privacy-sensitive EXIF field found (in the primary image's and
+    /// embedded images' APP1 segments), and whether it was transformed.
+    pub metadata: Vec<MetadataField>,
 }
 
 impl Report {
@@ -315,6 +324,30 @@ impl Cipher {
         out
     }
 
+    /// The metadata cipher of the APP1 segment at `segment`: `None` when no
+    /// metadata is selected or the key is not the level-0 key.
+    fn metadata_cipher(
+        &self,
+        seed: &Seed,
+        segment: u64,
+        dir: Direction,
+    ) -> Option<metadata::MetaCipher> {
+        if !self.options.metadata.any() || self.key_level > 0 {
+            return None;
+        }
+        let iv = metadata::metadata_iv(
+            seed,
+            &self.options.param_block(),
+            self.options.metadata.code(),
+            segment,
+        );
+        Some(metadata::MetaCipher::new(
+            Keystream::new(&self.key, &iv),
+            segment,
+            dir,
+        ))
+    }
+
     /// The seed from a caller nonce (if the options carry one).
     fn caller_seed(&self) -> Option<Seed> {
         self.options
@@ -367,6 +400,7 @@ impl Cipher {
             report,
             spans,
             masks,
+            meta_ranges,
         } = digest_pass(&self.options, buf)?;
         let seed = self.caller_seed().unwrap_or(digest);
         // Pass 2 applies the keystreams where pass 1 put masks.
@@ -380,6 +414,20 @@ impl Cipher {
                     [&masks[0][a..b], &masks[1][a..b], &masks[2][a..b]],
                     a as u64,
                 );
+            }
+        }
+        // Pass 3: metadata values (disjoint from every span).
+        let mut current: Option<(u64, metadata::MetaCipher)> = None;
+        for r in &meta_ranges {
+            let segment = r.segment;
+            if current.as_ref().map(|c| c.0) != Some(segment) {
+                current = self
+                    .metadata_cipher(&seed, segment, dir)
+                    .map(|c| (segment, c));
+            }
+            if let Some((_, c)) = current.as_mut() {
+                let (a, b) = (r.offset as usize, (r.offset + r.len) as usize);
+                c.apply(r, &mut buf[a..b]);
             }
         }
         Ok(report)
@@ -402,9 +450,13 @@ impl Cipher {
         self.check_direction(dir)?;
         let seed = self.resolve_seed(seed)?;
         let me = self.clone();
-        let factory = Box::new(move |image_offset: u64| {
-            transform::ImageCipher::new(me.streams(&seed, image_offset), image_offset, dir)
-        });
+        let me2 = self.clone();
+        let factory = engine::CipherFactory {
+            image: Box::new(move |image_offset: u64| {
+                transform::ImageCipher::new(me.streams(&seed, image_offset), image_offset, dir)
+            }),
+            metadata: Box::new(move |segment: u64| me2.metadata_cipher(&seed, segment, dir)),
+        };
         Ok(Stream::new(Engine::new(
             &self.options,
             Mode::Cipher(factory),
@@ -502,6 +554,7 @@ struct DigestPass {
     report: Report,
     spans: engine::Spans,
     masks: [Vec<u8>; 3],
+    meta_ranges: Vec<metadata::MetaRange>,
 }
 
 /// Parse the whole file in `buf` (not modified): the digest of its
@@ -512,11 +565,12 @@ fn digest_pass(options: &Options, buf: &mut [u8]) -> Result<DigestPass> {
     let mut engine = Engine::new(options, Mode::digest());
     let [m0, m1, m2] = &mut masks;
     engine.advance(buf, [m0, m1, m2], 0, true)?;
-    let (digest, report, spans) = engine.finish_digest()?;
+    let (digest, report, spans, meta_ranges) = engine.finish_digest()?;
     Ok(DigestPass {
         digest,
         report,
         spans,
         masks,
+        meta_ranges,
     })
 }

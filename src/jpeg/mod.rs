@@ -7,6 +7,7 @@ mod bits;
 pub mod coefficients;
 pub mod crop;
 pub mod encode;
+pub mod exif;
 pub mod huffman;
 pub mod marker;
 pub mod segment;

@@ -9,7 +9,7 @@
 #![allow(dead_code)]
 
 use jsec::crypto::Key;
-use jsec::fspe::{Bands, Cipher, Components, Direction, Options, Region, Rule, Stream};
+use jsec::fspe::{Bands, Cipher, Components, Direction, Metadata, Options, Region, Rule, Stream};
 
 fn key() -> Key {
     Key::from_bytes(&[0x42; 32]).expect("key")
@@ -36,6 +36,11 @@ fn option_sets() -> [Options; 2] {
             }),
             levels: true,
             nonce: None,
+            metadata: Metadata {
+                location: true,
+                identity: true,
+                dates: true,
+            },
         },
     ]
 }

@@ -3,7 +3,7 @@
 use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
-use jsec::fspe::{Bands, Components, Options, Region, Rule};
+use jsec::fspe::{Bands, Components, Metadata, Options, Region, Rule};
 
 /// `jsec`: secure JPEG images inside their own format.
 #[derive(Debug, Parser)]
@@ -341,6 +341,30 @@ pub struct FspeArgs {
     /// A 16-byte nonce (32 hex digits) instead of the one derived from the file.
     #[arg(long, value_name = "HEX32", value_parser = parse_nonce)]
     pub nonce: Option<[u8; 16]>,
+    /// Also encipher sensitive EXIF values in place: gps, identity (owner,
+    /// artist, serial numbers, unique id), dates. `--exif` alone means
+    /// gps,identity (capture dates stay readable).
+    #[arg(
+        long,
+        value_enum,
+        value_delimiter = ',',
+        value_name = "CLASS,...",
+        num_args = 0..=1,
+        require_equals = true,
+        default_missing_value = "gps,identity"
+    )]
+    pub exif: Option<Vec<ExifArg>>,
+}
+
+/// Classes of sensitive EXIF values (`--exif`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ExifArg {
+    /// Every GPS IFD value but GPSVersionID.
+    Gps,
+    /// Artist, HostComputer, XPAuthor, CameraOwnerName, Body/LensSerialNumber, ImageUniqueID.
+    Identity,
+    /// DateTime, DateTimeOriginal/Digitized, SubSecTime*, OffsetTime*.
+    Dates,
 }
 
 impl FspeArgs {
@@ -375,6 +399,14 @@ impl FspeArgs {
             }),
             levels: self.levels,
             nonce: self.nonce,
+            metadata: self
+                .exif
+                .as_deref()
+                .map_or_else(Metadata::default, |list| Metadata {
+                    location: list.contains(&ExifArg::Gps),
+                    identity: list.contains(&ExifArg::Identity),
+                    dates: list.contains(&ExifArg::Dates),
+                }),
         }
     }
 }

@@ -3,7 +3,7 @@
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use jsec::fspe::{self, ImageReport, Location, Report};
+use jsec::fspe::{self, ImageReport, Location, MetadataField, Report, Sensitivity};
 use jsec::jpeg::marker;
 use jsec::ErrorKind;
 
@@ -320,6 +320,7 @@ fn file_text(path: &Path, fi: &FileInfo) -> String {
         }
     }
     s += &format!("  trailing bytes: {}\n", report.trailing_bytes);
+    s += &metadata_text(&report.metadata);
     if report.warnings.is_empty() {
         s += "  warnings: none\n";
     } else {
@@ -329,6 +330,53 @@ fn file_text(path: &Path, fi: &FileInfo) -> String {
         }
     }
     s
+}
+
+/// The sensitive EXIF fields, grouped by class (`--exif` names).
+fn metadata_text(fields: &[MetadataField]) -> String {
+    if fields.is_empty() {
+        return "  sensitive EXIF: none\n".to_string();
+    }
+    let mut s = format!(
+        "  sensitive EXIF: {} field{} (jsec encrypt --exif=CLASS,... enciphers them)\n",
+        fields.len(),
+        if fields.len() == 1 { "" } else { "s" }
+    );
+    for class in [
+        Sensitivity::Location,
+        Sensitivity::Identity,
+        Sensitivity::Time,
+    ] {
+        let mut names: Vec<&str> = fields
+            .iter()
+            .filter(|f| f.sensitivity == class)
+            .map(|f| f.name)
+            .collect();
+        names.dedup();
+        if !names.is_empty() {
+            s += &format!("    {}: {}\n", class.name(), names.join(", "));
+        }
+    }
+    s
+}
+
+fn metadata_json(fields: &[MetadataField]) -> Json {
+    Json::Array(
+        fields
+            .iter()
+            .map(|f| {
+                Json::Object(vec![
+                    ("class", Json::str(f.sensitivity.name())),
+                    ("ifd", Json::str(f.ifd.name())),
+                    ("tag", Json::UInt(f.tag as u64)),
+                    ("name", Json::str(f.name)),
+                    ("segment", Json::UInt(f.segment)),
+                    ("offset", Json::UInt(f.offset)),
+                    ("length", Json::UInt(f.len as u64)),
+                ])
+            })
+            .collect(),
+    )
 }
 
 fn image_json(
@@ -433,6 +481,7 @@ fn file_json(path: &Path, fi: &FileInfo) -> Json {
                 ),
             ),
             ("trailing_bytes", Json::UInt(report.trailing_bytes)),
+            ("sensitive_exif", metadata_json(&report.metadata)),
             (
                 "warnings",
                 Json::Array(
