@@ -65,7 +65,7 @@ fn jpeg_with_progressive_thumbnail() -> Vec<u8> {
     enc.set_progressive(true);
     enc.encode(&px, 64, 48, jpeg_encoder::ColorType::Rgb)
         .expect("encode thumbnail");
-    let app1 = exif::exif_with_thumbnail(&thumb, "jsec test").expect("exif");
+    let app1 = exif::camera_exif(&thumb, "jsec test", None).expect("exif");
     let main = make_jpeg(128, 96, 9);
     let mut out = main[..2].to_vec();
     out.extend_from_slice(&[0xFF, 0xE1]);
@@ -825,6 +825,9 @@ fn demo_then_info_json_shows_the_encrypted_thumbnail() {
         "sizes equal",
         "decodes",
         "thumbnail encrypted",
+        "EXIF enciphered in place",
+        "GPSLatitude",
+        "kept readable: DateTime, DateTimeOriginal",
         "identical bytes",
         "SHA-256",
     ] {
@@ -850,6 +853,7 @@ fn demo_then_info_json_shows_the_encrypted_thumbnail() {
     let again = dir.path().join("again.jpg");
     let o = jsec(&[
         "decrypt",
+        "--exif",
         "--key",
         p(&demo.join("key.hex")),
         p(&demo.join("encrypted.jpg")),
@@ -857,6 +861,16 @@ fn demo_then_info_json_shows_the_encrypted_thumbnail() {
     ]);
     assert_eq!(code(&o), 0, "{}", stderr(&o));
     assert_eq!(fs::read(&again).unwrap(), original);
+    // --exif is an option like the others: without it the bytes differ.
+    let o = jsec(&[
+        "decrypt",
+        "--key",
+        p(&demo.join("key.hex")),
+        p(&demo.join("encrypted.jpg")),
+        p(&again),
+    ]);
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    assert_ne!(fs::read(&again).unwrap(), original);
 
     let bad = dir.path().join("bad.jpg");
     fs::write(&bad, b"\xFF\xD8\xFF").unwrap();
@@ -937,4 +951,70 @@ fn corpus_photo_round_trip_when_present() {
     let doc = Parser::parse(&stdout(&o)).unwrap();
     let images = doc.get("files").arr()[0].get("images").arr();
     assert!(images.len() >= 2, "EXIF thumbnail found");
+}
+
+#[test]
+fn exif_classes_on_the_command_line_and_in_info() {
+    let dir = tempfile::tempdir().unwrap();
+    let demo = dir.path().join("demo");
+    assert_eq!(code(&jsec(&["demo", "--out-dir", p(&demo)])), 0);
+    let (orig, key) = (demo.join("original.jpg"), demo.join("key.hex"));
+    let original = fs::read(&orig).unwrap();
+
+    let o = jsec(&["info", p(&orig)]);
+    let t = stdout(&o);
+    for needle in [
+        "sensitive EXIF: 10 fields",
+        "gps: GPSLatitudeRef, GPSLatitude",
+        "identity: Artist, BodySerialNumber",
+        "dates: DateTime, DateTimeOriginal",
+    ] {
+        assert!(t.contains(needle), "{needle:?} missing from:\n{t}");
+    }
+    let o = jsec(&["info", "--json", p(&orig)]);
+    let doc = Parser::parse(&stdout(&o)).unwrap();
+    let fields = doc.get("files").arr()[0].get("sensitive_exif").arr();
+    assert_eq!(fields.len(), 10);
+    assert_eq!(fields[0].get("class").str(), "dates");
+
+    // --exif=gps changes fewer bytes than --exif (gps,identity), which
+    // changes fewer than --exif=gps,identity,dates; each decrypts back with
+    // the same flag.
+    let mut changed = Vec::new();
+    for flag in ["--exif=gps", "--exif", "--exif=gps,identity,dates"] {
+        let (enc, back) = (dir.path().join("e.jpg"), dir.path().join("d.jpg"));
+        let o = jsec(&["encrypt", flag, "--key", p(&key), p(&orig), p(&enc)]);
+        assert_eq!(code(&o), 0, "{flag}: {}", stderr(&o));
+        let o = jsec(&["decrypt", flag, "--key", p(&key), p(&enc), p(&back)]);
+        assert_eq!(code(&o), 0, "{flag}: {}", stderr(&o));
+        assert_eq!(fs::read(&back).unwrap(), original, "{flag}");
+        // Changed bytes inside the sensitive values `info` listed.
+        let e = fs::read(&enc).unwrap();
+        let n: usize = fields
+            .iter()
+            .map(|f| {
+                let (a, len) = (
+                    f.get("offset").num() as usize,
+                    f.get("length").num() as usize,
+                );
+                (a..a + len).filter(|&i| e[i] != original[i]).count()
+            })
+            .sum();
+        changed.push(n);
+    }
+    assert!(
+        changed[0] > 0 && changed[0] < changed[1] && changed[1] < changed[2],
+        "{changed:?}"
+    );
+
+    let o = jsec(&[
+        "encrypt",
+        "--exif=planets",
+        "--key",
+        p(&key),
+        p(&orig),
+        p(&dir.path().join("x.jpg")),
+    ]);
+    assert_eq!(code(&o), 2);
+    assert!(stderr(&o).contains("planets"), "{}", stderr(&o));
 }

@@ -49,6 +49,9 @@ fn seeds() -> Vec<(String, Vec<u8>)> {
     let after = generate(8, 8, Layout::S444, 80, 0, 13);
     let (f, _, _) = common::embed(&main, b"Exif\0\0", &thumb, b"", &after);
     v.push(("embedded".into(), f));
+    // EXIF with GPS, identity and date fields and an IFD1 thumbnail.
+    v.push(("exif-be".into(), common::exif::photo(true, 14)));
+    v.push(("exif-le".into(), common::exif::photo(false, 15)));
     v
 }
 
@@ -69,6 +72,10 @@ const DICT: &[&[u8]] = &[
     b"\xFF\xFF",
     b"\xFF\xD8\xFF\xE0",
     b"Exif\0\0",
+    b"MM\0\x2a",
+    b"II\x2a\0",
+    b"\x88\x25",
+    b"\x87\x69",
     b"\x00\x00",
     b"\xFF",
 ];
@@ -127,6 +134,7 @@ fn mutate(rng: &mut Rng, seeds: &[(String, Vec<u8>)]) -> Vec<u8> {
 }
 
 fn run_all(x: &[u8]) {
+    bodies::exif(x);
     bodies::inspect(x);
     bodies::walker_coefficients(x);
     bodies::roundtrip(x);
@@ -144,6 +152,7 @@ fn fuzz_bodies_on_seeds() {
             "roundtrip",
             "stream_chunks",
             "sign_session",
+            "exif",
         ] {
             std::fs::create_dir_all(dir.join(t)).unwrap();
             for (name, d) in &seeds {

@@ -215,7 +215,7 @@ fn nested_segment(
             out,
         );
     }
-    if let Some(plan) = plan {
+    if let Some(mut plan) = plan {
         let base = offset + 4;
         // Disjoint from every gap, so the order with the embedded images
         // does not matter.
@@ -233,14 +233,16 @@ fn nested_segment(
                     m0[a..b].fill(0xFF);
                 }
             }
-            Some(f) => {
-                if let Some(mut mc) = (f.metadata)(offset) {
+            Some(f) => match (f.metadata)(offset) {
+                Some(mut mc) => {
                     for r in &plan.ranges {
                         let (a, b) = span(r);
                         mc.apply(r, &mut payload[a..b]);
                     }
                 }
-            }
+                // Not the master key: the values stay as they are.
+                None => plan.fields.iter_mut().for_each(|f| f.transformed = false),
+            },
         }
         for pr in plan.problems {
             out.warnings

@@ -416,7 +416,14 @@ impl Cipher {
                 );
             }
         }
-        // Pass 3: metadata values (disjoint from every span).
+        // Pass 3: metadata values (disjoint from every span); only the
+        // master key has their keystream.
+        let mut report = report;
+        if self.key_level > 0 {
+            for f in &mut report.metadata {
+                f.transformed = false;
+            }
+        }
         let mut current: Option<(u64, metadata::MetaCipher)> = None;
         for r in &meta_ranges {
             let segment = r.segment;

@@ -446,3 +446,48 @@ pub fn jpsec_policy(data: &[u8]) {
         Err(e) => assert!(!e.message().is_empty()),
     }
 }
+
+/// `exif` target: the TIFF reader of an EXIF APP1 payload (the input's
+/// first APP1 payload when it is a JPEG starting with one, else the input,
+/// with `Exif\0\0` put in front when it does not start with it) never panics,
+/// and what it reports is consistent: structure ranges inside the payload
+/// and sorted, usable fields inside the payload, disjoint from the structure
+/// and from each other (docs/fspe.md section 12.2).
+pub fn exif(data: &[u8]) {
+    let payload = if data.len() > 6 && data[..4] == [0xFF, 0xD8, 0xFF, 0xE1] {
+        // A JPEG starting with APP1: its payload.
+        let len = u16::from_be_bytes([data[4], data[5]]) as usize;
+        data[6..(4 + len).clamp(6, data.len())].to_vec()
+    } else if data.starts_with(b"Exif\0") {
+        data.to_vec()
+    } else {
+        [&b"Exif\0\0"[..], data].concat()
+    };
+    let Some(x) = jsec::jpeg::exif::read(&payload) else {
+        return;
+    };
+    let n = payload.len();
+    let mut prev = 0;
+    for &(a, b) in &x.structure {
+        assert!(a < b && b <= n, "structure range {a}..{b} of {n}");
+        assert!(a >= prev, "structure not sorted: {:?}", x.structure);
+        prev = a;
+    }
+    let mut usable: Vec<(usize, usize)> = Vec::new();
+    for f in &x.fields {
+        if f.problem.is_some() || f.len == 0 {
+            continue;
+        }
+        let (a, b) = (f.offset, f.offset + f.len);
+        assert!(b <= n, "field {f:?} past the payload ({n})");
+        assert!(
+            !x.structure.iter().any(|&(s, e)| s < b && a < e),
+            "usable field {f:?} overlaps the structure"
+        );
+        assert!(
+            !usable.iter().any(|&(s, e)| s < b && a < e),
+            "usable fields overlap: {f:?}"
+        );
+        usable.push((a, b));
+    }
+}

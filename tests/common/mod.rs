@@ -5,6 +5,7 @@
 //! Every test binary includes this module and uses a different part of it.
 #![allow(dead_code)]
 
+pub mod exif;
 pub mod refdec;
 
 use std::path::{Path, PathBuf};

@@ -7,7 +7,7 @@ use std::time::Instant;
 
 use jpeg_encoder::{ColorType, Encoder, SamplingFactor};
 use jsec::crypto::{sha256, Key};
-use jsec::fspe::{Cipher, Location, Options, Report};
+use jsec::fspe::{Cipher, Location, Metadata, Options, Report, Sensitivity};
 
 use crate::args::DemoArgs;
 use crate::exif;
@@ -116,14 +116,25 @@ pub fn run(a: &DemoArgs) -> Result<ExitCode, Failure> {
     let draw_time = ms(t);
     let t = Instant::now();
     let thumb = encode_jpeg(&small, None).map_err(|e| fail(format!("thumbnail: {e}")))?;
-    let exif =
-        exif::exif_with_thumbnail(&thumb, concat!("jsec ", env!("CARGO_PKG_VERSION"), " demo"))
-            .map_err(fail)?;
+    let camera = exif::Camera {
+        artist: "Demo Photographer".into(),
+        date_time: "2026:06:21 09:41:00".into(),
+        serial: "JSEC-000042".into(),
+        latitude: ('N', 46, 31, 1200),
+        longitude: ('E', 6, 37, 4500),
+        altitude_dm: 3720,
+    };
+    let exif = exif::camera_exif(
+        &thumb,
+        concat!("jsec ", env!("CARGO_PKG_VERSION"), " demo"),
+        Some(&camera),
+    )
+    .map_err(fail)?;
     let original = encode_jpeg(&picture, Some(&exif)).map_err(fail)?;
     outln!(
         "  drew a {WIDTH}x{HEIGHT} landscape ({draw_time}) and encoded it with jpeg-encoder \
          (quality 85, 4:2:0) plus an EXIF APP1 holding a {THUMB_W}x{THUMB_H} JPEG thumbnail \
-         ({} bytes) ({})",
+         ({} bytes), a GPS position, the artist, the capture date and a serial number ({})",
         thumb.len(),
         ms(t)
     );
@@ -135,8 +146,12 @@ pub fn run(a: &DemoArgs) -> Result<ExitCode, Failure> {
     fsio::write_key_file(&dir.join("key.hex"), &key, true)?;
     outln!("  key.hex          AES-256 key, 64 hex digits, mode 0600 (jsec keygen)");
 
-    // 3. Encrypt with the full rule.
-    let cipher = Cipher::new(key.clone(), Options::default()).map_err(|e| fail(e.to_string()))?;
+    // 3. Encrypt with the full rule, GPS and identity EXIF values too.
+    let options = Options {
+        metadata: Metadata::PRIVATE,
+        ..Options::default()
+    };
+    let cipher = Cipher::new(key.clone(), options).map_err(|e| fail(e.to_string()))?;
     let mut encrypted = original.clone();
     let t = Instant::now();
     let report = cipher
@@ -149,7 +164,8 @@ pub fn run(a: &DemoArgs) -> Result<ExitCode, Failure> {
         .ok_or_else(|| fail("no primary image in the report".into()))?;
     outln!(
         "  encrypted.jpg    {:>9} bytes  (rule full, all components and bands: {} of {} \
-         additional bits encrypted, {enc_time})",
+         additional bits encrypted; EXIF GPS and identity values enciphered, --exif; \
+         {enc_time})",
         encrypted.len(),
         primary.stats.encrypted,
         primary.stats.additional
@@ -198,6 +214,12 @@ pub fn run(a: &DemoArgs) -> Result<ExitCode, Failure> {
         thumb_enc.width,
         thumb_enc.height,
         db(thumb_psnr)
+    );
+
+    // The EXIF values: sensitive ones enciphered in place, the date kept.
+    outln!(
+        "  {}",
+        exif_summary(&report, &original, &encrypted).map_err(fail)?
     );
 
     // 5. Decrypt.
@@ -253,14 +275,51 @@ pub fn run(a: &DemoArgs) -> Result<ExitCode, Failure> {
 
     outln!(
         "  done in {:.2} s. The same with the CLI:\n    jsec keygen -o key.hex\n    \
-         jsec encrypt --key key.hex original.jpg encrypted.jpg\n    \
-         jsec decrypt --key key.hex encrypted.jpg decrypted.jpg\n    \
+         jsec encrypt --exif --key key.hex original.jpg encrypted.jpg\n    \
+         jsec decrypt --exif --key key.hex encrypted.jpg decrypted.jpg\n    \
          jsec encrypt --levels --key key.hex original.jpg encrypted-levels.jpg\n    \
          jsec derive-key --key key.hex --level 2 -o k2.hex\n    \
          jsec decrypt --levels --key k2.hex --key-level 2 encrypted-levels.jpg preview-k2.jpg",
         total.elapsed().as_secs_f64()
     );
     Ok(ExitCode::SUCCESS)
+}
+
+/// One line on the EXIF fields: which were enciphered (and that their bytes
+/// changed), which stayed readable (and that they did not).
+fn exif_summary(report: &Report, original: &[u8], encrypted: &[u8]) -> Result<String, String> {
+    let value = |d: &[u8], f: &jsec::fspe::MetadataField| {
+        d.get(f.offset as usize..(f.offset + f.len as u64) as usize)
+            .map(<[u8]>::to_vec)
+    };
+    let (mut changed, mut kept, mut bytes) = (Vec::new(), Vec::new(), 0u64);
+    for f in &report.metadata {
+        let (a, b) = (value(original, f), value(encrypted, f));
+        if a.is_none() || b.is_none() {
+            return Err(format!("EXIF {} lies outside the file", f.name));
+        }
+        match (f.transformed, f.sensitivity) {
+            (true, _) if a == b && f.len > 1 => {
+                return Err(format!("EXIF {} was not enciphered", f.name))
+            }
+            (true, _) => {
+                changed.push(f.name);
+                bytes += f.len as u64;
+            }
+            (false, Sensitivity::Time) if a == b => kept.push(f.name),
+            (false, _) => return Err(format!("EXIF {} was left readable", f.name)),
+        }
+    }
+    if changed.is_empty() {
+        return Err("no EXIF value was enciphered".into());
+    }
+    Ok(format!(
+        "EXIF enciphered in place ({} values, {bytes} bytes, TIFF structure unchanged): {}; \
+         kept readable: {}",
+        changed.len(),
+        changed.join(", "),
+        kept.join(", ")
+    ))
 }
 
 fn write(dir: &Path, name: &str, data: &[u8]) -> Result<(), Failure> {

@@ -1,7 +1,8 @@
 //! A minimal EXIF (APP1) builder: a big-endian TIFF structure with IFD0
-//! (orientation, resolution, software) and IFD1 describing a JPEG thumbnail
-//! (`JPEGInterchangeFormat` / `JPEGInterchangeFormatLength`) stored right
-//! after IFD1, as cameras do.
+//! (orientation, resolution, software), optionally the camera facts a phone
+//! records (artist, dates, serial number in the Exif IFD, a GPS IFD), and
+//! IFD1 describing a JPEG thumbnail (`JPEGInterchangeFormat` /
+//! `JPEGInterchangeFormatLength`) stored right after IFD1, as cameras do.
 
 /// A TIFF field value.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -14,6 +15,12 @@ enum Value {
     Rational(u32, u32),
     /// ASCII (type 2), NUL added.
     Ascii(String),
+    /// RATIONAL (type 5), several values.
+    Rationals(Vec<(u32, u32)>),
+    /// BYTE (type 1).
+    Bytes(Vec<u8>),
+    /// UNDEFINED (type 7).
+    Undefined(Vec<u8>),
 }
 
 impl Value {
@@ -32,6 +39,15 @@ impl Value {
                 b.push(0);
                 (2, b.len() as u32, b)
             }
+            Value::Rationals(v) => {
+                let b = v
+                    .iter()
+                    .flat_map(|(n, d)| [n.to_be_bytes(), d.to_be_bytes()].concat())
+                    .collect();
+                (5, v.len() as u32, b)
+            }
+            Value::Bytes(b) => (1, b.len() as u32, b.clone()),
+            Value::Undefined(b) => (7, b.len() as u32, b.clone()),
         }
     }
 }
@@ -86,10 +102,34 @@ fn write_ifd(tiff: &mut Vec<u8>, ifd: &Ifd, next: u32) {
     tiff.extend_from_slice(&data);
 }
 
+/// What a phone records about a shot besides the picture: who, when, with
+/// which unit, where.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Camera {
+    /// Artist (IFD0).
+    pub artist: String,
+    /// DateTime (IFD0) and DateTimeOriginal (Exif IFD), `YYYY:MM:DD HH:MM:SS`.
+    pub date_time: String,
+    /// BodySerialNumber (Exif IFD).
+    pub serial: String,
+    /// Latitude: `N` or `S`, then degrees, minutes, seconds × 100.
+    pub latitude: (char, u32, u32, u32),
+    /// Longitude: `E` or `W`, then degrees, minutes, seconds × 100.
+    pub longitude: (char, u32, u32, u32),
+    /// Altitude above sea level in metres × 10.
+    pub altitude_dm: u32,
+}
+
 /// The payload of an APP1 segment (starting with `Exif\0\0`) carrying a
-/// JPEG thumbnail. Fails if the result would not fit in one segment.
-pub fn exif_with_thumbnail(thumbnail: &[u8], software: &str) -> Result<Vec<u8>, String> {
-    let ifd0: Ifd = vec![
+/// JPEG thumbnail and, with `camera`, Artist and DateTime in IFD0, an Exif
+/// IFD (DateTimeOriginal, BodySerialNumber) and a GPS IFD. Fails if the
+/// result would not fit in one segment.
+pub fn camera_exif(
+    thumbnail: &[u8],
+    software: &str,
+    camera: Option<&Camera>,
+) -> Result<Vec<u8>, String> {
+    let mut ifd0: Ifd = vec![
         (0x0112, Value::Short(1)),               // Orientation: top-left
         (0x011A, Value::Rational(72, 1)),        // XResolution
         (0x011B, Value::Rational(72, 1)),        // YResolution
@@ -97,8 +137,55 @@ pub fn exif_with_thumbnail(thumbnail: &[u8], software: &str) -> Result<Vec<u8>, 
         (0x0131, Value::Ascii(software.into())), // Software
         (0x0213, Value::Short(1)),               // YCbCrPositioning: centered
     ];
+    let (exif_ifd, gps_ifd): (Ifd, Ifd) = match camera {
+        None => (Vec::new(), Vec::new()),
+        Some(c) => {
+            ifd0.push((0x0132, Value::Ascii(c.date_time.clone()))); // DateTime
+            ifd0.push((0x013B, Value::Ascii(c.artist.clone()))); // Artist
+            ifd0.push((0x8769, Value::Long(0))); // Exif IFD pointer (set below)
+            ifd0.push((0x8825, Value::Long(0))); // GPS IFD pointer (set below)
+            let dms = |(_, d, m, s): (char, u32, u32, u32)| {
+                Value::Rationals(vec![(d, 1), (m, 1), (s, 100)])
+            };
+            (
+                vec![
+                    (0x9000, Value::Undefined(b"0232".to_vec())), // ExifVersion
+                    (0x9003, Value::Ascii(c.date_time.clone())),  // DateTimeOriginal
+                    (0xA431, Value::Ascii(c.serial.clone())),     // BodySerialNumber
+                ],
+                vec![
+                    (0x0000, Value::Bytes(vec![2, 3, 0, 0])), // GPSVersionID
+                    (0x0001, Value::Ascii(c.latitude.0.to_string())),
+                    (0x0002, dms(c.latitude)),
+                    (0x0003, Value::Ascii(c.longitude.0.to_string())),
+                    (0x0004, dms(c.longitude)),
+                    (0x0005, Value::Bytes(vec![0])), // above sea level
+                    (0x0006, Value::Rational(c.altitude_dm, 10)),
+                ],
+            )
+        }
+    };
     let ifd0_at = 8usize;
-    let ifd1_at = ifd0_at + ifd_size(&ifd0);
+    let exif_at = ifd0_at + ifd_size(&ifd0);
+    let gps_at = exif_at
+        + if exif_ifd.is_empty() {
+            0
+        } else {
+            ifd_size(&exif_ifd)
+        };
+    let ifd1_at = gps_at
+        + if gps_ifd.is_empty() {
+            0
+        } else {
+            ifd_size(&gps_ifd)
+        };
+    for (tag, v) in ifd0.iter_mut() {
+        match tag {
+            0x8769 => *v = Value::Long(exif_at as u32),
+            0x8825 => *v = Value::Long(gps_at as u32),
+            _ => {}
+        }
+    }
     // IFD1's size does not depend on the values of its LONG fields.
     let mut ifd1: Ifd = vec![
         (0x0103, Value::Short(6)), // Compression: JPEG (old-style thumbnail)
@@ -115,6 +202,11 @@ pub fn exif_with_thumbnail(thumbnail: &[u8], software: &str) -> Result<Vec<u8>, 
     tiff.extend_from_slice(b"MM\0\x2A");
     tiff.extend_from_slice(&(ifd0_at as u32).to_be_bytes());
     write_ifd(&mut tiff, &ifd0, ifd1_at as u32);
+    if !exif_ifd.is_empty() {
+        write_ifd(&mut tiff, &exif_ifd, 0);
+        write_ifd(&mut tiff, &gps_ifd, 0);
+    }
+    debug_assert_eq!(tiff.len(), ifd1_at);
     write_ifd(&mut tiff, &ifd1, 0);
     tiff.extend_from_slice(thumbnail);
 
@@ -166,10 +258,28 @@ mod tests {
     #[test]
     fn thumbnail_round_trips_through_ifd1() {
         let thumb = [0xFF, 0xD8, 1, 2, 3, 0xFF, 0xD9];
-        let app1 = exif_with_thumbnail(&thumb, "jsec demo").unwrap();
+        let app1 = camera_exif(&thumb, "jsec demo", None).unwrap();
         assert_eq!(read_thumbnail(&app1), thumb);
         // The software string sits out of line in IFD0's data area.
         assert!(app1.windows(10).any(|w| w == b"jsec demo\0"));
-        assert!(exif_with_thumbnail(&vec![0; 70_000], "x").is_err());
+        assert!(camera_exif(&vec![0; 70_000], "x", None).is_err());
+    }
+
+    #[test]
+    fn camera_facts_keep_the_thumbnail_reachable() {
+        let thumb = [0xFF, 0xD8, 9, 8, 7, 0xFF, 0xD9];
+        let cam = Camera {
+            artist: "A. Person".into(),
+            date_time: "2026:06:21 12:00:00".into(),
+            serial: "SN-0042".into(),
+            latitude: ('N', 47, 22, 1234),
+            longitude: ('E', 8, 32, 5678),
+            altitude_dm: 4080,
+        };
+        let app1 = camera_exif(&thumb, "jsec demo", Some(&cam)).unwrap();
+        assert_eq!(read_thumbnail(&app1), thumb);
+        for text in [&b"A. Person\0"[..], b"SN-0042\0", b"2026:06:21 12:00:00\0"] {
+            assert!(app1.windows(text.len()).any(|w| w == text));
+        }
     }
 }
