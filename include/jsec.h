@@ -76,6 +76,28 @@
 #define JSEC_FSPE_NONCE_LEN 16
 
 /**
+ * Metadata class flag for `jsec_fspe_options_set_metadata`: every GPS IFD
+ * value but GPSVersionID (the location). Also the `sensitivity` of such a
+ * field in `jsec_fspe_metadata_field`.
+ */
+#define JSEC_FSPE_METADATA_GPS 1
+
+/**
+ * Metadata class flag for `jsec_fspe_options_set_metadata`: Artist,
+ * HostComputer, XPAuthor, ImageUniqueID, CameraOwnerName, BodySerialNumber,
+ * LensSerialNumber (who took the picture, with which unit). Also the
+ * `sensitivity` of such a field in `jsec_fspe_metadata_field`.
+ */
+#define JSEC_FSPE_METADATA_IDENTITY 2
+
+/**
+ * Metadata class flag for `jsec_fspe_options_set_metadata`: DateTime,
+ * DateTimeOriginal, DateTimeDigitized, OffsetTime*, SubSecTime* (when). Also
+ * the `sensitivity` of such a field in `jsec_fspe_metadata_field`.
+ */
+#define JSEC_FSPE_METADATA_DATES 4
+
+/**
  * Length in bytes of a seed (`jsec_fspe_stream_seed`, `jsec_fspe_stream_new`,
  * `jsec_fspe_cipher_process_scan`).
  */
@@ -170,6 +192,28 @@ typedef enum jsec_fspe_direction {
      */
     JSEC_FSPE_DIRECTION_DECRYPT = 1,
 } jsec_fspe_direction;
+
+/**
+ * The image file directory of an EXIF field (`jsec_fspe_metadata_field.ifd`).
+ */
+typedef enum jsec_fspe_ifd {
+    /**
+     * IFD0: the primary image's TIFF tags.
+     */
+    JSEC_FSPE_IFD_IFD0 = 0,
+    /**
+     * IFD1: the thumbnail's tags.
+     */
+    JSEC_FSPE_IFD_IFD1 = 1,
+    /**
+     * The Exif IFD (pointer tag 0x8769 in IFD0).
+     */
+    JSEC_FSPE_IFD_EXIF = 2,
+    /**
+     * The GPS IFD (pointer tag 0x8825 in IFD0).
+     */
+    JSEC_FSPE_IFD_GPS = 3,
+} jsec_fspe_ifd;
 
 /**
  * Where an image sits in the file (`jsec_fspe_image_info.location`).
@@ -476,7 +520,8 @@ typedef struct jsec_fspe_cipher jsec_fspe_cipher;
  * FSPE options: what to encrypt and how. Opaque; a mutable builder.
  *
  * `jsec_fspe_options_new` gives the defaults (rule FULL, all components, all
- * bands, no region, single level, nonce derived from the file). The
+ * bands, no region, single level, nonce derived from the file, no metadata
+ * enciphered). The
  * decryptor must use the same options as the encryptor: nothing about them
  * is stored in the (size-preserving) file. Not thread-safe: use one builder
  * from one thread at a time (it may move between threads). Ciphers copy the
@@ -487,7 +532,8 @@ typedef struct jsec_fspe_options jsec_fspe_options;
 
 /**
  * The report of an FSPE operation: one entry per image (the primary image
- * first, then embedded ones in file order), warnings, trailing bytes. Opaque.
+ * first, then embedded ones in file order), the sensitive EXIF fields found,
+ * warnings, trailing bytes. Opaque.
  *
  * Made by `jsec_fspe_cipher_encrypt`/`_decrypt`, `jsec_fspe_stream_finish`
  * and `jsec_fspe_inspect`; the caller frees it with `jsec_fspe_report_free`.
@@ -734,6 +780,62 @@ typedef struct jsec_fspe_image_info {
      */
     uint64_t dc_kept_for_region;
 } jsec_fspe_image_info;
+
+/**
+ * One privacy-sensitive EXIF field of a report, filled by
+ * `jsec_fspe_report_metadata_field`.
+ *
+ * Every sensitive field found is listed, whether its class was selected
+ * (`jsec_fspe_options_set_metadata`) or not; `transformed` says whether this
+ * operation enciphered (or deciphered) its value. The caller sets
+ * `struct_size` to `sizeof(jsec_fspe_metadata_field)`; jsec fills only the
+ * fields that fit (see `jsec_fspe_image_info`).
+ */
+typedef struct jsec_fspe_metadata_field {
+    /**
+     * Set by the caller to `sizeof(jsec_fspe_metadata_field)`; never written by jsec.
+     */
+    size_t struct_size;
+    /**
+     * Absolute offset in the file of the marker of the APP1 segment holding
+     * the field.
+     */
+    uint64_t segment_offset;
+    /**
+     * Absolute offset in the file of the value's first byte.
+     */
+    uint64_t offset;
+    /**
+     * Length of the value in bytes.
+     */
+    uint32_t length;
+    /**
+     * A `jsec_fspe_ifd` value: the IFD the field sits in.
+     */
+    uint32_t ifd;
+    /**
+     * The TIFF tag number (0x0002 GPSLatitude, 0xA431 BodySerialNumber ...);
+     * its name is read with `jsec_fspe_report_metadata_name`.
+     */
+    uint32_t tag;
+    /**
+     * What the field reveals: one of `JSEC_FSPE_METADATA_GPS`,
+     * `JSEC_FSPE_METADATA_IDENTITY`, `JSEC_FSPE_METADATA_DATES`.
+     */
+    uint32_t sensitivity;
+    /**
+     * True when this operation enciphered (or deciphered) the value; always
+     * false in a report of `jsec_fspe_inspect`.
+     */
+    bool transformed;
+    /**
+     * Length in bytes of the problem text (0 = none): why a field of a
+     * selected class could not be transformed (its value overlaps the TIFF
+     * structure or another value, or runs past the segment). The text is
+     * read with `jsec_fspe_report_metadata_problem`.
+     */
+    uint32_t problem_len;
+} jsec_fspe_metadata_field;
 
 /**
  * The external signer callback of `jsec_sign_key_new_external`.
@@ -1384,6 +1486,29 @@ enum jsec_status jsec_fspe_options_set_nonce(struct jsec_fspe_options *options,
 JSEC_API enum jsec_status jsec_fspe_options_clear_nonce(struct jsec_fspe_options *options);
 
 /**
+ * Select the sensitive EXIF values to encipher in place (metadata privacy,
+ * `docs/fspe.md` section 12): an OR of `JSEC_FSPE_METADATA_GPS`,
+ * `JSEC_FSPE_METADATA_IDENTITY` and `JSEC_FSPE_METADATA_DATES`, or 0 for
+ * none (the default: metadata is left exactly as it is).
+ *
+ * The values of the selected fields in every EXIF APP1 segment (of the
+ * primary image and of embedded images) are enciphered with the master key
+ * only; sizes, offsets and the TIFF structure stay, so EXIF readers still
+ * read the file. A cipher made with a lower-level key (multi-level mode)
+ * leaves them enciphered. The decryptor must select the same classes.
+ * Unknown bits are `JSEC_ERR_INVALID_ARGUMENT` and change nothing. NULL
+ * `options` is `JSEC_ERR_INVALID_ARGUMENT`.
+ * Not thread-safe: one thread at a time per builder.
+ *
+ * # Safety
+ *
+ * `options` is NULL or a live `jsec_fspe_options` not used concurrently.
+ */
+JSEC_API
+enum jsec_status jsec_fspe_options_set_metadata(struct jsec_fspe_options *options,
+                                                uint32_t classes);
+
+/**
  * Free an options builder. NULL is a no-op. The handle must not be used
  * afterwards; ciphers made from it are not affected.
  * It must not race with any other use of the same handle.
@@ -1671,6 +1796,90 @@ enum jsec_status jsec_fspe_report_warning(const struct jsec_fspe_report *report,
 JSEC_API
 enum jsec_status jsec_fspe_report_trailing_bytes(const struct jsec_fspe_report *report,
                                                  uint64_t *out);
+
+/**
+ * The number of privacy-sensitive EXIF fields found (GPS, identity and date
+ * values in the EXIF APP1 segments of the primary image and of embedded
+ * images, in file order, whether their class was selected or not), into
+ * `*out`. NULL `report` or `out` is `JSEC_ERR_INVALID_ARGUMENT`.
+ * Thread-safe: the report is only read.
+ *
+ * # Safety
+ *
+ * `report` is NULL or a live `jsec_fspe_report`; `out` is NULL or writable.
+ */
+JSEC_API
+enum jsec_status jsec_fspe_report_metadata_count(const struct jsec_fspe_report *report,
+                                                 size_t *out);
+
+/**
+ * Fill `*info` with the facts about sensitive EXIF field `index` (0 to
+ * `jsec_fspe_report_metadata_count` - 1).
+ *
+ * The caller sets `info->struct_size = sizeof(jsec_fspe_metadata_field)`
+ * first; only the fields that fit in `struct_size` bytes are written, and
+ * `struct_size` itself is not. A `struct_size` smaller than
+ * `sizeof(size_t)`, an `index` out of range, or NULL `report` or `info`, is
+ * `JSEC_ERR_INVALID_ARGUMENT` and writes nothing.
+ * Thread-safe: the report is only read.
+ *
+ * # Safety
+ *
+ * `report` is NULL or a live `jsec_fspe_report`; `info` is NULL or points to
+ * at least `info->struct_size` writable bytes.
+ */
+JSEC_API
+enum jsec_status jsec_fspe_report_metadata_field(const struct jsec_fspe_report *report,
+                                                 size_t index,
+                                                 struct jsec_fspe_metadata_field *info);
+
+/**
+ * Copy the tag name of sensitive EXIF field `index` (`GPSLatitude`,
+ * `BodySerialNumber` ...; `GPSUnknown` for an unnamed GPS tag) into the
+ * caller's buffer `buf` of `len` bytes, NUL-terminated, and its length
+ * without the NUL into `*out_len`.
+ *
+ * When `len <= *out_len` nothing is written to `buf`, `*out_len` still
+ * receives the length and the result is `JSEC_ERR_BUFFER_TOO_SMALL`; `buf`
+ * may be NULL when `len` is 0. An index out of range, or NULL `report` or
+ * `out_len`, is `JSEC_ERR_INVALID_ARGUMENT`.
+ * Thread-safe: the report is only read.
+ *
+ * # Safety
+ *
+ * `report` is NULL or a live `jsec_fspe_report`; `buf` is NULL or writable
+ * for `len` bytes; `out_len` is NULL or writable.
+ */
+JSEC_API
+enum jsec_status jsec_fspe_report_metadata_name(const struct jsec_fspe_report *report,
+                                                size_t index,
+                                                char *buf,
+                                                size_t len,
+                                                size_t *out_len);
+
+/**
+ * Copy the problem text of sensitive EXIF field `index` (why a field of a
+ * selected class could not be transformed; "" when there is none) into the
+ * caller's buffer `buf` of `len` bytes, NUL-terminated, and its length
+ * without the NUL into `*out_len`.
+ *
+ * When `len <= *out_len` nothing is written to `buf`, `*out_len` still
+ * receives the length and the result is `JSEC_ERR_BUFFER_TOO_SMALL`; `buf`
+ * may be NULL when `len` is 0. An index out of range, or NULL `report` or
+ * `out_len`, is `JSEC_ERR_INVALID_ARGUMENT`.
+ * Thread-safe: the report is only read.
+ *
+ * # Safety
+ *
+ * `report` is NULL or a live `jsec_fspe_report`; `buf` is NULL or writable
+ * for `len` bytes; `out_len` is NULL or writable.
+ */
+JSEC_API
+enum jsec_status jsec_fspe_report_metadata_problem(const struct jsec_fspe_report *report,
+                                                   size_t index,
+                                                   char *buf,
+                                                   size_t len,
+                                                   size_t *out_len);
 
 /**
  * Free a report. NULL is a no-op. The handle must not be used afterwards.

@@ -410,6 +410,10 @@ fn null_arguments_are_invalid_and_write_nothing() {
             jsec_fspe_options_clear_nonce(ptr::null_mut()),
             JSEC_ERR_INVALID_ARGUMENT
         );
+        assert_eq!(
+            jsec_fspe_options_set_metadata(ptr::null_mut(), JSEC_FSPE_METADATA_GPS),
+            JSEC_ERR_INVALID_ARGUMENT
+        );
 
         let sentinel_cipher = 0x10 as *const jsec_fspe_cipher;
         let mut cout = sentinel_cipher;
@@ -528,6 +532,27 @@ fn null_arguments_are_invalid_and_write_nothing() {
             jsec_fspe_report_trailing_bytes(ptr::null(), &mut u),
             JSEC_ERR_INVALID_ARGUMENT
         );
+        let mut field = jsec_fspe_metadata_field {
+            struct_size: size_of::<jsec_fspe_metadata_field>(),
+            ..Default::default()
+        };
+        assert_eq!(
+            jsec_fspe_report_metadata_count(ptr::null(), &mut n),
+            JSEC_ERR_INVALID_ARGUMENT
+        );
+        assert_eq!(
+            jsec_fspe_report_metadata_field(ptr::null(), 0, &mut field),
+            JSEC_ERR_INVALID_ARGUMENT
+        );
+        assert_eq!(
+            jsec_fspe_report_metadata_name(ptr::null(), 0, ptr::null_mut(), 0, &mut n),
+            JSEC_ERR_INVALID_ARGUMENT
+        );
+        assert_eq!(
+            jsec_fspe_report_metadata_problem(ptr::null(), 0, ptr::null_mut(), 0, &mut n),
+            JSEC_ERR_INVALID_ARGUMENT
+        );
+        assert_eq!(field.length, 0);
 
         let sentinel_stream = 0x10 as *mut jsec_fspe_stream;
         let mut sout = sentinel_stream;
@@ -1432,6 +1457,469 @@ fn inspect_reports_embedded_images_and_warnings() {
 }
 
 // ---------------------------------------------------------------------------
+// Metadata privacy
+// ---------------------------------------------------------------------------
+
+/// Where the values of [`exif_jpeg`] sit in the file (absolute offsets).
+mod exif_at {
+    /// The APP1 marker (right after SOI).
+    pub const SEGMENT: u64 = 2;
+    /// Artist, ASCII, 10 bytes.
+    pub const ARTIST: usize = 116;
+    /// DateTime, ASCII, 20 bytes.
+    pub const DATE: usize = 126;
+    /// GPSLatitudeRef, ASCII, 2 bytes, inline in its entry.
+    pub const LAT_REF: usize = 84;
+    /// GPSLatitude, 3 RATIONALs, 24 bytes.
+    pub const LAT: usize = 146;
+    /// GPSVersionID, BYTE, 4 bytes, inline (not sensitive).
+    pub const VERSION: usize = 72;
+    /// GPSAltitude's offset points into IFD0's entries: never transformed.
+    pub const ALTITUDE: u64 = 20;
+}
+
+/// A big-endian EXIF APP1 payload: IFD0 (Artist, DateTime, the GPS pointer)
+/// and a GPS IFD (GPSVersionID, GPSLatitudeRef inline, GPSLatitude, and a
+/// GPSAltitude whose value offset points into IFD0: unusable).
+fn exif_payload() -> Vec<u8> {
+    fn entry(t: &mut Vec<u8>, tag: u16, ty: u16, count: u32, value: [u8; 4]) {
+        t.extend_from_slice(&tag.to_be_bytes());
+        t.extend_from_slice(&ty.to_be_bytes());
+        t.extend_from_slice(&count.to_be_bytes());
+        t.extend_from_slice(&value);
+    }
+    let at = |o: u32| o.to_be_bytes();
+    let mut t = b"MM\0\x2a\0\0\0\x08".to_vec();
+    // IFD0 at 8: 3 entries, 8..50.
+    t.extend_from_slice(&3u16.to_be_bytes());
+    entry(&mut t, 0x013B, 2, 10, at(104));
+    entry(&mut t, 0x0132, 2, 20, at(114));
+    entry(&mut t, 0x8825, 4, 1, at(50));
+    t.extend_from_slice(&0u32.to_be_bytes());
+    // GPS IFD at 50: 4 entries, 50..104.
+    t.extend_from_slice(&4u16.to_be_bytes());
+    entry(&mut t, 0x0000, 1, 4, [2, 3, 0, 0]);
+    entry(&mut t, 0x0001, 2, 2, *b"N\0\0\0");
+    entry(&mut t, 0x0002, 5, 3, at(134));
+    entry(&mut t, 0x0006, 5, 1, at(8));
+    t.extend_from_slice(&0u32.to_be_bytes());
+    assert_eq!(t.len(), 104);
+    t.extend_from_slice(b"Jane Doe\0\0");
+    t.extend_from_slice(b"2024:05:06 07:08:09\0");
+    for x in [48u32, 1, 51, 1, 2400, 100] {
+        t.extend_from_slice(&x.to_be_bytes());
+    }
+    assert_eq!(t.len(), 158);
+    let mut p = b"Exif\0\0".to_vec();
+    p.extend_from_slice(&t);
+    p
+}
+
+/// A test JPEG with the [`exif_payload`] APP1 right after SOI.
+fn exif_jpeg() -> Vec<u8> {
+    let plain = test_jpeg(48, 32, None, None);
+    let payload = exif_payload();
+    let mut out = vec![0xFF, 0xD8, 0xFF, 0xE1];
+    out.extend_from_slice(&(payload.len() as u16 + 2).to_be_bytes());
+    out.extend_from_slice(&payload);
+    out.extend_from_slice(&plain[2..]);
+    out
+}
+
+fn metadata_count(r: *const jsec_fspe_report) -> usize {
+    let mut n = usize::MAX;
+    // SAFETY: live report, valid out-pointer.
+    let st = unsafe { jsec_fspe_report_metadata_count(r, &mut n) };
+    assert_eq!(st, JSEC_OK, "{}", last_error());
+    n
+}
+
+fn metadata_field(r: *const jsec_fspe_report, index: usize) -> jsec_fspe_metadata_field {
+    let mut f = jsec_fspe_metadata_field {
+        struct_size: size_of::<jsec_fspe_metadata_field>(),
+        ..Default::default()
+    };
+    // SAFETY: live report, `f` is a whole struct with struct_size set.
+    let st = unsafe { jsec_fspe_report_metadata_field(r, index, &mut f) };
+    assert_eq!(st, JSEC_OK, "{}", last_error());
+    f
+}
+
+/// A text getter's result, asking for the length first.
+fn report_text(
+    get: unsafe extern "C" fn(
+        *const jsec_fspe_report,
+        usize,
+        *mut c_char,
+        usize,
+        *mut usize,
+    ) -> jsec_status,
+    r: *const jsec_fspe_report,
+    index: usize,
+) -> String {
+    let mut n = usize::MAX;
+    // SAFETY: live report; a size query (NULL, 0), then a buffer of the
+    // reported size plus the NUL.
+    unsafe {
+        assert_eq!(
+            get(r, index, ptr::null_mut(), 0, &mut n),
+            JSEC_ERR_BUFFER_TOO_SMALL
+        );
+        let mut text = vec![0x55 as c_char; n + 1];
+        let mut m = usize::MAX;
+        assert_eq!(
+            get(r, index, text.as_mut_ptr(), text.len(), &mut m),
+            JSEC_OK
+        );
+        assert_eq!(m, n);
+        CStr::from_ptr(text.as_ptr())
+            .to_str()
+            .expect("UTF-8")
+            .to_owned()
+    }
+}
+
+/// Encrypt or decrypt a copy of `data` with `key` at `level` and the metadata
+/// `classes` (and `levels`); the result and its report.
+fn metadata_run(
+    data: &[u8],
+    classes: u32,
+    levels: bool,
+    k: &[u8],
+    level: u32,
+    encrypt: bool,
+) -> (Vec<u8>, *mut jsec_fspe_report) {
+    let key = key(k);
+    let o = options();
+    // SAFETY: live builder.
+    unsafe {
+        assert_eq!(jsec_fspe_options_set_metadata(o, classes), JSEC_OK);
+        assert_eq!(jsec_fspe_options_set_levels(o, levels), JSEC_OK);
+    }
+    let c = cipher(key, o, level);
+    let mut buf = data.to_vec();
+    let mut r = ptr::null_mut();
+    // SAFETY: live cipher, `buf` readable/writable for its length, valid out-pointer.
+    let st = unsafe {
+        if encrypt {
+            jsec_fspe_cipher_encrypt(c, buf.as_mut_ptr(), buf.len(), &mut r)
+        } else {
+            jsec_fspe_cipher_decrypt(c, buf.as_mut_ptr(), buf.len(), &mut r)
+        }
+    };
+    assert_eq!(st, JSEC_OK, "{}", last_error());
+    // SAFETY: handles made above, not used afterwards.
+    unsafe {
+        jsec_fspe_cipher_free(c);
+        jsec_fspe_options_free(o);
+        jsec_key_free(key);
+    }
+    (buf, r)
+}
+
+#[test]
+fn metadata_privacy_through_the_c_functions() {
+    use exif_at::*;
+    let original = exif_jpeg();
+    let master = [0x42u8; 32];
+    let segment_end = 2 + 2 + 2 + exif_payload().len();
+
+    // The setter: bits 1, 2, 4 and 0; anything else is refused and changes
+    // nothing (checked below: GPS | IDENTITY stays selected).
+    let o = options();
+    // SAFETY: live builder.
+    unsafe {
+        for ok in [0, 1, 2, 4, 7, 3] {
+            assert_eq!(jsec_fspe_options_set_metadata(o, ok), JSEC_OK);
+        }
+        for bad in [8, 9, 0x10, 0x8000_0000, u32::MAX] {
+            assert_eq!(
+                jsec_fspe_options_set_metadata(o, bad),
+                JSEC_ERR_INVALID_ARGUMENT
+            );
+            assert!(
+                last_error().starts_with("jsec_fspe_options_set_metadata: "),
+                "{}",
+                last_error()
+            );
+            assert!(last_error().contains("JSEC_FSPE_METADATA_"));
+        }
+    }
+    let k = key(&master);
+    let c = cipher(k, o, 0);
+    let mut enc = original.clone();
+    let mut r = ptr::null_mut();
+    // SAFETY: live cipher, `enc` readable/writable, valid out-pointer.
+    let st = unsafe { jsec_fspe_cipher_encrypt(c, enc.as_mut_ptr(), enc.len(), &mut r) };
+    assert_eq!(st, JSEC_OK, "{}", last_error());
+    // SAFETY: handles made above, not used afterwards.
+    unsafe {
+        jsec_fspe_cipher_free(c);
+        jsec_fspe_options_free(o);
+        jsec_key_free(k);
+    }
+
+    // Same size; the GPS and identity values changed, types kept; the date,
+    // GPSVersionID and every structure byte are as they were.
+    assert_eq!(enc.len(), original.len());
+    let artist = ARTIST..ARTIST + 10;
+    assert_ne!(enc[artist.clone()], original[artist.clone()]);
+    assert!(enc[ARTIST..ARTIST + 8]
+        .iter()
+        .all(|b| (0x20..=0x7E).contains(b)));
+    assert_eq!(enc[ARTIST + 8..ARTIST + 10], [0, 0]);
+    assert_eq!(enc[DATE..DATE + 20], original[DATE..DATE + 20]);
+    assert_eq!(enc[VERSION..VERSION + 4], [2, 3, 0, 0]);
+    assert!((0x20..=0x7E).contains(&enc[LAT_REF]));
+    assert_eq!(enc[LAT_REF + 1], 0);
+    for (i, (e, o)) in enc[LAT..LAT + 24].iter().zip(&original[LAT..]).enumerate() {
+        if i % 8 >= 4 {
+            assert_eq!(e, o, "denominator byte {i}");
+        }
+    }
+    assert_ne!(enc[LAT..LAT + 24], original[LAT..LAT + 24]);
+    let changed: Vec<usize> = (0..segment_end)
+        .filter(|&i| enc[i] != original[i])
+        .collect();
+    assert!(changed.iter().all(|&i| artist.contains(&i)
+        || (LAT_REF..LAT_REF + 2).contains(&i)
+        || (LAT..LAT + 24).contains(&i)));
+    assert_ne!(enc[segment_end..], original[segment_end..]); // the image data too
+
+    // The report lists every sensitive field in reading order.
+    let expect = [
+        // (offset, length, ifd, tag, sensitivity, name)
+        (
+            ARTIST as u64,
+            10,
+            jsec_fspe_ifd::Ifd0,
+            0x013B,
+            JSEC_FSPE_METADATA_IDENTITY,
+            "Artist",
+        ),
+        (
+            DATE as u64,
+            20,
+            jsec_fspe_ifd::Ifd0,
+            0x0132,
+            JSEC_FSPE_METADATA_DATES,
+            "DateTime",
+        ),
+        (
+            LAT_REF as u64,
+            2,
+            jsec_fspe_ifd::Gps,
+            0x0001,
+            JSEC_FSPE_METADATA_GPS,
+            "GPSLatitudeRef",
+        ),
+        (
+            LAT as u64,
+            24,
+            jsec_fspe_ifd::Gps,
+            0x0002,
+            JSEC_FSPE_METADATA_GPS,
+            "GPSLatitude",
+        ),
+        (
+            ALTITUDE,
+            8,
+            jsec_fspe_ifd::Gps,
+            0x0006,
+            JSEC_FSPE_METADATA_GPS,
+            "GPSAltitude",
+        ),
+    ];
+    let check_fields = |r: *const jsec_fspe_report, transformed: [bool; 5], problem: bool| {
+        assert_eq!(metadata_count(r), expect.len());
+        for (i, &(offset, length, ifd, tag, sensitivity, name)) in expect.iter().enumerate() {
+            let f = metadata_field(r, i);
+            assert_eq!(f.struct_size, size_of::<jsec_fspe_metadata_field>());
+            assert_eq!(f.segment_offset, SEGMENT, "{name}");
+            assert_eq!(f.offset, offset, "{name}");
+            assert_eq!(f.length, length, "{name}");
+            assert_eq!(f.ifd, ifd as u32, "{name}");
+            assert_eq!(f.tag, tag, "{name}");
+            assert_eq!(f.sensitivity, sensitivity, "{name}");
+            assert_eq!(f.transformed, transformed[i], "{name}");
+            assert_eq!(report_text(jsec_fspe_report_metadata_name, r, i), name);
+            let text = report_text(jsec_fspe_report_metadata_problem, r, i);
+            assert_eq!(f.problem_len as usize, text.len(), "{name}");
+            assert_eq!(!text.is_empty(), problem && i == 4, "{name}: {text}");
+        }
+    };
+    check_fields(r, [true, false, true, true, false], true);
+    let problem = report_text(jsec_fspe_report_metadata_problem, r, 4);
+
+    // Index, struct_size and buffer errors write nothing.
+    let mut f = jsec_fspe_metadata_field {
+        struct_size: size_of::<jsec_fspe_metadata_field>(),
+        tag: 0xABCD,
+        ..Default::default()
+    };
+    let mut n = 77usize;
+    let mut tiny = [0x55 as c_char; 4];
+    // SAFETY: live report; `f` a whole struct, `tiny` writable for 4 bytes.
+    unsafe {
+        assert_eq!(
+            jsec_fspe_report_metadata_field(r, 5, &mut f),
+            JSEC_ERR_INVALID_ARGUMENT
+        );
+        assert!(last_error().contains("metadata field index 5"));
+        assert_eq!(
+            jsec_fspe_report_metadata_field(r, 0, ptr::null_mut()),
+            JSEC_ERR_INVALID_ARGUMENT
+        );
+        f.struct_size = size_of::<usize>() - 1;
+        assert_eq!(
+            jsec_fspe_report_metadata_field(r, 0, &mut f),
+            JSEC_ERR_INVALID_ARGUMENT
+        );
+        assert!(last_error().contains("struct_size"));
+        assert_eq!(f.tag, 0xABCD);
+        // A caller built against a shorter struct: only its prefix is written.
+        f.struct_size = offset_of!(jsec_fspe_metadata_field, tag);
+        assert_eq!(jsec_fspe_report_metadata_field(r, 3, &mut f), JSEC_OK);
+        assert_eq!((f.offset, f.length), (LAT as u64, 24));
+        assert_eq!(f.ifd, jsec_fspe_ifd::Gps as u32);
+        assert_eq!(f.tag, 0xABCD);
+        assert_eq!(f.struct_size, offset_of!(jsec_fspe_metadata_field, tag));
+        assert_eq!(
+            jsec_fspe_report_metadata_count(r, ptr::null_mut()),
+            JSEC_ERR_INVALID_ARGUMENT
+        );
+        assert_eq!(
+            jsec_fspe_report_metadata_name(r, 0, ptr::null_mut(), 0, ptr::null_mut()),
+            JSEC_ERR_INVALID_ARGUMENT
+        );
+        assert_eq!(
+            jsec_fspe_report_metadata_name(r, 0, ptr::null_mut(), 8, &mut n),
+            JSEC_ERR_INVALID_ARGUMENT
+        );
+        assert_eq!(
+            jsec_fspe_report_metadata_name(r, 5, tiny.as_mut_ptr(), 4, &mut n),
+            JSEC_ERR_INVALID_ARGUMENT
+        );
+        assert_eq!(n, 77);
+        assert_eq!(
+            jsec_fspe_report_metadata_name(r, 0, tiny.as_mut_ptr(), 4, &mut n),
+            JSEC_ERR_BUFFER_TOO_SMALL
+        );
+        assert_eq!((n, tiny[0]), (6, 0x55));
+        assert_eq!(
+            jsec_fspe_report_metadata_problem(r, 5, tiny.as_mut_ptr(), 4, &mut n),
+            JSEC_ERR_INVALID_ARGUMENT
+        );
+        assert_eq!(
+            jsec_fspe_report_metadata_problem(r, 0, tiny.as_mut_ptr(), 4, ptr::null_mut()),
+            JSEC_ERR_INVALID_ARGUMENT
+        );
+        n = 77;
+        assert_eq!(
+            jsec_fspe_report_metadata_problem(r, 0, tiny.as_mut_ptr(), 4, &mut n),
+            JSEC_OK
+        );
+        assert_eq!((n, tiny[0]), (0, 0));
+        // The unusable selected field is also a warning naming its tag.
+        assert_eq!(jsec_fspe_report_warning_count(r, &mut n), JSEC_OK);
+        let mut named = false;
+        for i in 0..n {
+            let (mut off, mut len) = (0u64, 0usize);
+            let mut text = [0 as c_char; 256];
+            assert_eq!(
+                jsec_fspe_report_warning(r, i, &mut off, text.as_mut_ptr(), 256, &mut len),
+                JSEC_OK
+            );
+            let text = CStr::from_ptr(text.as_ptr()).to_string_lossy();
+            named |= off == ALTITUDE && text.contains("GPSAltitude");
+        }
+        assert!(named, "no warning names GPSAltitude");
+        jsec_fspe_report_free(r);
+    }
+    assert!(problem.contains("overlaps"), "{problem}");
+
+    // Decryption with the same classes restores every byte and reports the
+    // same fields as transformed.
+    let (dec, r) = metadata_run(
+        &enc,
+        JSEC_FSPE_METADATA_GPS | JSEC_FSPE_METADATA_IDENTITY,
+        false,
+        &master,
+        0,
+        false,
+    );
+    assert_eq!(dec, original);
+    check_fields(r, [true, false, true, true, false], true);
+    // SAFETY: handle made above.
+    unsafe { jsec_fspe_report_free(r) };
+
+    // Other classes: a different file, which those classes do not restore
+    // (the selection is bound into the metadata IV).
+    let (other, r) = metadata_run(&original, JSEC_FSPE_METADATA_DATES, false, &master, 0, true);
+    assert_ne!(other[DATE..DATE + 20], original[DATE..DATE + 20]);
+    assert_eq!(other[ARTIST..ARTIST + 10], original[ARTIST..ARTIST + 10]);
+    check_fields(r, [false, true, false, false, false], false);
+    // SAFETY: handle made above.
+    unsafe { jsec_fspe_report_free(r) };
+    let (wrong, r) = metadata_run(&enc, JSEC_FSPE_METADATA_GPS, false, &master, 0, false);
+    assert_ne!(wrong, original);
+    // SAFETY: handle made above.
+    unsafe { jsec_fspe_report_free(r) };
+
+    // The default (0): metadata untouched, fields still listed.
+    let (plain_meta, r) = metadata_run(&original, 0, false, &master, 0, true);
+    assert_eq!(plain_meta[..segment_end], original[..segment_end]);
+    assert!(plain_meta[segment_end..] != original[segment_end..]);
+    check_fields(r, [false; 5], false);
+    // SAFETY: handle made above.
+    unsafe { jsec_fspe_report_free(r) };
+
+    // inspect lists the fields, transforms none.
+    let mut r = ptr::null_mut();
+    // SAFETY: `original` readable, valid out-pointer.
+    let st = unsafe { jsec_fspe_inspect(original.as_ptr(), original.len(), &mut r) };
+    assert_eq!(st, JSEC_OK, "{}", last_error());
+    check_fields(r, [false; 5], false);
+    // SAFETY: handle made above.
+    unsafe { jsec_fspe_report_free(r) };
+
+    // Multi-level: only the master key restores the metadata.
+    let classes = JSEC_FSPE_METADATA_GPS | JSEC_FSPE_METADATA_IDENTITY;
+    let (lenc, r) = metadata_run(&original, classes, true, &master, 0, true);
+    // SAFETY: handle made above.
+    unsafe { jsec_fspe_report_free(r) };
+    let mut k1 = ptr::null();
+    let mut k1_bytes = [0u8; 32];
+    let k0 = key(&master);
+    let mut hex = [0 as c_char; 65];
+    let mut hex_len = 0;
+    // SAFETY: live key, valid out-pointers and a 65-byte buffer.
+    unsafe {
+        assert_eq!(jsec_key_derive(k0, 1, &mut k1), JSEC_OK);
+        assert_eq!(
+            jsec_key_to_hex(k1, hex.as_mut_ptr(), hex.len(), &mut hex_len),
+            JSEC_OK
+        );
+        let text = CStr::from_ptr(hex.as_ptr()).to_str().expect("hex");
+        for (i, b) in k1_bytes.iter_mut().enumerate() {
+            *b = u8::from_str_radix(&text[2 * i..2 * i + 2], 16).expect("hex digit");
+        }
+        jsec_key_free(k1);
+        jsec_key_free(k0);
+    }
+    let (ldec, r) = metadata_run(&lenc, classes, true, &k1_bytes, 1, false);
+    assert_eq!(ldec[ARTIST..ARTIST + 10], lenc[ARTIST..ARTIST + 10]);
+    assert_eq!(ldec[LAT..LAT + 24], lenc[LAT..LAT + 24]);
+    check_fields(r, [false; 5], true);
+    // SAFETY: handle made above.
+    unsafe { jsec_fspe_report_free(r) };
+    let (ldec, r) = metadata_run(&lenc, classes, true, &master, 0, false);
+    assert_eq!(ldec, original);
+    // SAFETY: handle made above.
+    unsafe { jsec_fspe_report_free(r) };
+}
+
+// ---------------------------------------------------------------------------
 // The generated header
 // ---------------------------------------------------------------------------
 
@@ -1564,6 +2052,21 @@ fn header_constants_match_the_library() {
         JSEC_FSPE_NONCE_LEN.to_string()
     );
     assert_eq!(define("JSEC_FSPE_SEED_LEN"), JSEC_FSPE_SEED_LEN.to_string());
+    for (name, value) in [
+        ("JSEC_FSPE_METADATA_GPS", JSEC_FSPE_METADATA_GPS),
+        ("JSEC_FSPE_METADATA_IDENTITY", JSEC_FSPE_METADATA_IDENTITY),
+        ("JSEC_FSPE_METADATA_DATES", JSEC_FSPE_METADATA_DATES),
+    ] {
+        assert_eq!(define(name), value.to_string());
+    }
+    assert_eq!(
+        (
+            JSEC_FSPE_METADATA_GPS,
+            JSEC_FSPE_METADATA_IDENTITY,
+            JSEC_FSPE_METADATA_DATES
+        ),
+        (1, 2, 4)
+    );
     assert_eq!(
         define("JSEC_KEY_HEX_CAPACITY"),
         JSEC_KEY_HEX_CAPACITY.to_string()
@@ -1611,6 +2114,10 @@ fn header_constants_match_the_library() {
             "JSEC_FSPE_LOCATION_AFTER_EOI",
             jsec_fspe_location::AfterEoi as u32,
         ),
+        ("JSEC_FSPE_IFD_IFD0", jsec_fspe_ifd::Ifd0 as u32),
+        ("JSEC_FSPE_IFD_IFD1", jsec_fspe_ifd::Ifd1 as u32),
+        ("JSEC_FSPE_IFD_EXIF", jsec_fspe_ifd::Exif as u32),
+        ("JSEC_FSPE_IFD_GPS", jsec_fspe_ifd::Gps as u32),
     ] {
         assert!(
             HEADER.contains(&format!("    {name} = {value},\n")),
@@ -1675,6 +2182,7 @@ fn caller_structs_list_every_field() {
     }
     check::<jsec_fspe_image_info>(16);
     check::<jsec_fspe_bit_stats>(5);
+    check::<jsec_fspe_metadata_field>(8);
     check::<jsec::ffi::sign::jsec_sign_verification>(14);
     check::<jsec::ffi::j2k::jsec_j2k_packet>(16);
     check::<jsec::ffi::j2k::jsec_j2k_contribution>(4);

@@ -8,13 +8,14 @@ use super::boundary::{
     boundary, box_into_ptr, check_out, free_box, try_array, try_mut, write_out, Castable,
     OwnershipBox,
 };
-use crate::fspe::{Bands, Components, Options, Region, Rule};
+use crate::fspe::{Bands, Components, Metadata, Options, Region, Rule};
 use crate::Error;
 
 /// FSPE options: what to encrypt and how. Opaque; a mutable builder.
 ///
 /// `jsec_fspe_options_new` gives the defaults (rule FULL, all components, all
-/// bands, no region, single level, nonce derived from the file). The
+/// bands, no region, single level, nonce derived from the file, no metadata
+/// enciphered). The
 /// decryptor must use the same options as the encryptor: nothing about them
 /// is stored in the (size-preserving) file. Not thread-safe: use one builder
 /// from one thread at a time (it may move between threads). Ciphers copy the
@@ -61,7 +62,23 @@ pub const JSEC_FSPE_BAND_AC_HIGH: u32 = 4;
 /// Length in bytes of a caller-supplied nonce (`jsec_fspe_options_set_nonce`).
 pub const JSEC_FSPE_NONCE_LEN: usize = 16;
 
+/// Metadata class flag for `jsec_fspe_options_set_metadata`: every GPS IFD
+/// value but GPSVersionID (the location). Also the `sensitivity` of such a
+/// field in `jsec_fspe_metadata_field`.
+pub const JSEC_FSPE_METADATA_GPS: u32 = 1;
+/// Metadata class flag for `jsec_fspe_options_set_metadata`: Artist,
+/// HostComputer, XPAuthor, ImageUniqueID, CameraOwnerName, BodySerialNumber,
+/// LensSerialNumber (who took the picture, with which unit). Also the
+/// `sensitivity` of such a field in `jsec_fspe_metadata_field`.
+pub const JSEC_FSPE_METADATA_IDENTITY: u32 = 2;
+/// Metadata class flag for `jsec_fspe_options_set_metadata`: DateTime,
+/// DateTimeOriginal, DateTimeDigitized, OffsetTime*, SubSecTime* (when). Also
+/// the `sensitivity` of such a field in `jsec_fspe_metadata_field`.
+pub const JSEC_FSPE_METADATA_DATES: u32 = 4;
+
 const ALL_BANDS: u32 = JSEC_FSPE_BAND_DC | JSEC_FSPE_BAND_AC_LOW | JSEC_FSPE_BAND_AC_HIGH;
+const ALL_METADATA: u32 =
+    JSEC_FSPE_METADATA_GPS | JSEC_FSPE_METADATA_IDENTITY | JSEC_FSPE_METADATA_DATES;
 
 /// Make a new options builder holding the defaults.
 ///
@@ -312,6 +329,46 @@ pub unsafe extern "C" fn jsec_fspe_options_clear_nonce(
     unsafe {
         with_options("jsec_fspe_options_clear_nonce", options, |o| {
             o.nonce = None;
+            Ok(())
+        })
+    }
+}
+
+/// Select the sensitive EXIF values to encipher in place (metadata privacy,
+/// `docs/fspe.md` section 12): an OR of `JSEC_FSPE_METADATA_GPS`,
+/// `JSEC_FSPE_METADATA_IDENTITY` and `JSEC_FSPE_METADATA_DATES`, or 0 for
+/// none (the default: metadata is left exactly as it is).
+///
+/// The values of the selected fields in every EXIF APP1 segment (of the
+/// primary image and of embedded images) are enciphered with the master key
+/// only; sizes, offsets and the TIFF structure stay, so EXIF readers still
+/// read the file. A cipher made with a lower-level key (multi-level mode)
+/// leaves them enciphered. The decryptor must select the same classes.
+/// Unknown bits are `JSEC_ERR_INVALID_ARGUMENT` and change nothing. NULL
+/// `options` is `JSEC_ERR_INVALID_ARGUMENT`.
+/// Not thread-safe: one thread at a time per builder.
+///
+/// # Safety
+///
+/// `options` is NULL or a live `jsec_fspe_options` not used concurrently.
+#[no_mangle]
+pub unsafe extern "C" fn jsec_fspe_options_set_metadata(
+    options: *mut jsec_fspe_options,
+    classes: u32,
+) -> jsec_status {
+    // SAFETY: forwarded contract.
+    unsafe {
+        with_options("jsec_fspe_options_set_metadata", options, |o| {
+            if classes & !ALL_METADATA != 0 {
+                return Err(Error::invalid_argument(format!(
+                    "metadata mask {classes:#x}: need an OR of JSEC_FSPE_METADATA_* flags"
+                )));
+            }
+            o.metadata = Metadata {
+                location: classes & JSEC_FSPE_METADATA_GPS != 0,
+                identity: classes & JSEC_FSPE_METADATA_IDENTITY != 0,
+                dates: classes & JSEC_FSPE_METADATA_DATES != 0,
+            };
             Ok(())
         })
     }

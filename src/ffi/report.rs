@@ -1,4 +1,5 @@
 //! `jsec_fspe_report`: what an FSPE operation or `jsec_fspe_inspect` found.
+//! Images, sensitive EXIF fields, warnings, trailing bytes.
 
 use std::ffi::c_char;
 
@@ -7,11 +8,15 @@ use super::boundary::{
     boundary, box_into_ptr, check_out, field_ends, free_box, try_ref, try_slice, write_out,
     write_sized, write_text, Castable, OwnershipBox, SizedStruct,
 };
-use crate::fspe::{self, BitStats, ImageReport, Location, Report};
+use super::options::{
+    JSEC_FSPE_METADATA_DATES, JSEC_FSPE_METADATA_GPS, JSEC_FSPE_METADATA_IDENTITY,
+};
+use crate::fspe::{self, BitStats, Ifd, ImageReport, Location, MetadataField, Report, Sensitivity};
 use crate::{Error, Result};
 
 /// The report of an FSPE operation: one entry per image (the primary image
-/// first, then embedded ones in file order), warnings, trailing bytes. Opaque.
+/// first, then embedded ones in file order), the sensitive EXIF fields found,
+/// warnings, trailing bytes. Opaque.
 ///
 /// Made by `jsec_fspe_cipher_encrypt`/`_decrypt`, `jsec_fspe_stream_finish`
 /// and `jsec_fspe_inspect`; the caller frees it with `jsec_fspe_report_free`.
@@ -37,6 +42,20 @@ pub enum jsec_fspe_location {
     InSegment = 1,
     /// After the EOI of the primary image (MPF images, previews).
     AfterEoi = 2,
+}
+
+/// The image file directory of an EXIF field (`jsec_fspe_metadata_field.ifd`).
+#[repr(C)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum jsec_fspe_ifd {
+    /// IFD0: the primary image's TIFF tags.
+    Ifd0 = 0,
+    /// IFD1: the thumbnail's tags.
+    Ifd1 = 1,
+    /// The Exif IFD (pointer tag 0x8769 in IFD0).
+    Exif = 2,
+    /// The GPS IFD (pointer tag 0x8825 in IFD0).
+    Gps = 3,
 }
 
 /// Facts about one image of a report, filled by `jsec_fspe_report_image`.
@@ -146,6 +165,80 @@ impl From<&BitStats> for jsec_fspe_bit_stats {
     }
 }
 
+/// One privacy-sensitive EXIF field of a report, filled by
+/// `jsec_fspe_report_metadata_field`.
+///
+/// Every sensitive field found is listed, whether its class was selected
+/// (`jsec_fspe_options_set_metadata`) or not; `transformed` says whether this
+/// operation enciphered (or deciphered) its value. The caller sets
+/// `struct_size` to `sizeof(jsec_fspe_metadata_field)`; jsec fills only the
+/// fields that fit (see `jsec_fspe_image_info`).
+#[repr(C)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct jsec_fspe_metadata_field {
+    /// Set by the caller to `sizeof(jsec_fspe_metadata_field)`; never written by jsec.
+    pub struct_size: usize,
+    /// Absolute offset in the file of the marker of the APP1 segment holding
+    /// the field.
+    pub segment_offset: u64,
+    /// Absolute offset in the file of the value's first byte.
+    pub offset: u64,
+    /// Length of the value in bytes.
+    pub length: u32,
+    /// A `jsec_fspe_ifd` value: the IFD the field sits in.
+    pub ifd: u32,
+    /// The TIFF tag number (0x0002 GPSLatitude, 0xA431 BodySerialNumber ...);
+    /// its name is read with `jsec_fspe_report_metadata_name`.
+    pub tag: u32,
+    /// What the field reveals: one of `JSEC_FSPE_METADATA_GPS`,
+    /// `JSEC_FSPE_METADATA_IDENTITY`, `JSEC_FSPE_METADATA_DATES`.
+    pub sensitivity: u32,
+    /// True when this operation enciphered (or deciphered) the value; always
+    /// false in a report of `jsec_fspe_inspect`.
+    pub transformed: bool,
+    /// Length in bytes of the problem text (0 = none): why a field of a
+    /// selected class could not be transformed (its value overlaps the TIFF
+    /// structure or another value, or runs past the segment). The text is
+    /// read with `jsec_fspe_report_metadata_problem`.
+    pub problem_len: u32,
+}
+
+// SAFETY: `#[repr(C)]` with `struct_size: usize` first; every later field listed.
+unsafe impl SizedStruct for jsec_fspe_metadata_field {
+    fn field_ends() -> Vec<usize> {
+        field_ends!(jsec_fspe_metadata_field:
+            segment_offset, offset, length, ifd, tag, sensitivity, transformed, problem_len,
+        )
+    }
+}
+
+impl From<&MetadataField> for jsec_fspe_metadata_field {
+    fn from(f: &MetadataField) -> Self {
+        let ifd = match f.ifd {
+            Ifd::Ifd0 => jsec_fspe_ifd::Ifd0,
+            Ifd::Ifd1 => jsec_fspe_ifd::Ifd1,
+            Ifd::Exif => jsec_fspe_ifd::Exif,
+            Ifd::Gps => jsec_fspe_ifd::Gps,
+        };
+        let sensitivity = match f.sensitivity {
+            Sensitivity::Location => JSEC_FSPE_METADATA_GPS,
+            Sensitivity::Identity => JSEC_FSPE_METADATA_IDENTITY,
+            Sensitivity::Time => JSEC_FSPE_METADATA_DATES,
+        };
+        jsec_fspe_metadata_field {
+            struct_size: std::mem::size_of::<jsec_fspe_metadata_field>(),
+            segment_offset: f.segment,
+            offset: f.offset,
+            length: f.len,
+            ifd: ifd as u32,
+            tag: u32::from(f.tag),
+            sensitivity,
+            transformed: f.transformed,
+            problem_len: f.problem.as_ref().map_or(0, |p| clamp_u32(p.len())),
+        }
+    }
+}
+
 fn clamp_u32(n: usize) -> u32 {
     u32::try_from(n).unwrap_or(u32::MAX)
 }
@@ -187,6 +280,16 @@ fn image(report: &Report, index: usize) -> Result<&ImageReport> {
         Error::invalid_argument(format!(
             "image index {index} out of range (the report has {} images)",
             report.images.len()
+        ))
+    })
+}
+
+/// The report's sensitive EXIF field `index`, or INVALID_ARGUMENT.
+fn metadata_field(report: &Report, index: usize) -> Result<&MetadataField> {
+    report.metadata.get(index).ok_or_else(|| {
+        Error::invalid_argument(format!(
+            "metadata field index {index} out of range (the report has {} fields)",
+            report.metadata.len()
         ))
     })
 }
@@ -449,6 +552,126 @@ pub unsafe extern "C" fn jsec_fspe_report_trailing_bytes(
         // SAFETY: `out` checked non-NULL; writable by the contract.
         unsafe { write_out(out, r.trailing_bytes) };
         Ok(())
+    })
+}
+
+/// The number of privacy-sensitive EXIF fields found (GPS, identity and date
+/// values in the EXIF APP1 segments of the primary image and of embedded
+/// images, in file order, whether their class was selected or not), into
+/// `*out`. NULL `report` or `out` is `JSEC_ERR_INVALID_ARGUMENT`.
+/// Thread-safe: the report is only read.
+///
+/// # Safety
+///
+/// `report` is NULL or a live `jsec_fspe_report`; `out` is NULL or writable.
+#[no_mangle]
+pub unsafe extern "C" fn jsec_fspe_report_metadata_count(
+    report: *const jsec_fspe_report,
+    out: *mut usize,
+) -> jsec_status {
+    boundary("jsec_fspe_report_metadata_count", || {
+        check_out(out, "out")?;
+        // SAFETY: `report` is NULL or a live handle by the contract.
+        let r = unsafe { try_ref(report, "report") }?;
+        // SAFETY: `out` checked non-NULL; writable by the contract.
+        unsafe { write_out(out, r.metadata.len()) };
+        Ok(())
+    })
+}
+
+/// Fill `*info` with the facts about sensitive EXIF field `index` (0 to
+/// `jsec_fspe_report_metadata_count` - 1).
+///
+/// The caller sets `info->struct_size = sizeof(jsec_fspe_metadata_field)`
+/// first; only the fields that fit in `struct_size` bytes are written, and
+/// `struct_size` itself is not. A `struct_size` smaller than
+/// `sizeof(size_t)`, an `index` out of range, or NULL `report` or `info`, is
+/// `JSEC_ERR_INVALID_ARGUMENT` and writes nothing.
+/// Thread-safe: the report is only read.
+///
+/// # Safety
+///
+/// `report` is NULL or a live `jsec_fspe_report`; `info` is NULL or points to
+/// at least `info->struct_size` writable bytes.
+#[no_mangle]
+pub unsafe extern "C" fn jsec_fspe_report_metadata_field(
+    report: *const jsec_fspe_report,
+    index: usize,
+    info: *mut jsec_fspe_metadata_field,
+) -> jsec_status {
+    boundary("jsec_fspe_report_metadata_field", || {
+        check_out(info, "info")?;
+        // SAFETY: `report` is NULL or a live handle by the contract.
+        let r = unsafe { try_ref(report, "report") }?;
+        let full = jsec_fspe_metadata_field::from(metadata_field(r, index)?);
+        // SAFETY: `info` is non-NULL and holds `struct_size` writable bytes by the contract.
+        unsafe { write_sized(info, &full, "info") }
+    })
+}
+
+/// Copy the tag name of sensitive EXIF field `index` (`GPSLatitude`,
+/// `BodySerialNumber` ...; `GPSUnknown` for an unnamed GPS tag) into the
+/// caller's buffer `buf` of `len` bytes, NUL-terminated, and its length
+/// without the NUL into `*out_len`.
+///
+/// When `len <= *out_len` nothing is written to `buf`, `*out_len` still
+/// receives the length and the result is `JSEC_ERR_BUFFER_TOO_SMALL`; `buf`
+/// may be NULL when `len` is 0. An index out of range, or NULL `report` or
+/// `out_len`, is `JSEC_ERR_INVALID_ARGUMENT`.
+/// Thread-safe: the report is only read.
+///
+/// # Safety
+///
+/// `report` is NULL or a live `jsec_fspe_report`; `buf` is NULL or writable
+/// for `len` bytes; `out_len` is NULL or writable.
+#[no_mangle]
+pub unsafe extern "C" fn jsec_fspe_report_metadata_name(
+    report: *const jsec_fspe_report,
+    index: usize,
+    buf: *mut c_char,
+    len: usize,
+    out_len: *mut usize,
+) -> jsec_status {
+    boundary("jsec_fspe_report_metadata_name", || {
+        check_out(out_len, "out_len")?;
+        // SAFETY: `report` is NULL or a live handle by the contract.
+        let r = unsafe { try_ref(report, "report") }?;
+        let text = metadata_field(r, index)?.name;
+        // SAFETY: `buf`/`len` and `out_len` as the contract states.
+        unsafe { write_text(text, buf, len, out_len, "buf") }
+    })
+}
+
+/// Copy the problem text of sensitive EXIF field `index` (why a field of a
+/// selected class could not be transformed; "" when there is none) into the
+/// caller's buffer `buf` of `len` bytes, NUL-terminated, and its length
+/// without the NUL into `*out_len`.
+///
+/// When `len <= *out_len` nothing is written to `buf`, `*out_len` still
+/// receives the length and the result is `JSEC_ERR_BUFFER_TOO_SMALL`; `buf`
+/// may be NULL when `len` is 0. An index out of range, or NULL `report` or
+/// `out_len`, is `JSEC_ERR_INVALID_ARGUMENT`.
+/// Thread-safe: the report is only read.
+///
+/// # Safety
+///
+/// `report` is NULL or a live `jsec_fspe_report`; `buf` is NULL or writable
+/// for `len` bytes; `out_len` is NULL or writable.
+#[no_mangle]
+pub unsafe extern "C" fn jsec_fspe_report_metadata_problem(
+    report: *const jsec_fspe_report,
+    index: usize,
+    buf: *mut c_char,
+    len: usize,
+    out_len: *mut usize,
+) -> jsec_status {
+    boundary("jsec_fspe_report_metadata_problem", || {
+        check_out(out_len, "out_len")?;
+        // SAFETY: `report` is NULL or a live handle by the contract.
+        let r = unsafe { try_ref(report, "report") }?;
+        let text = metadata_field(r, index)?.problem.as_deref().unwrap_or("");
+        // SAFETY: `buf`/`len` and `out_len` as the contract states.
+        unsafe { write_text(text, buf, len, out_len, "buf") }
     })
 }
 

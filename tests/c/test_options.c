@@ -1,7 +1,8 @@
 /* test_options: the jsec_fspe_options builder: every setter's accepted and
  * rejected values (a rejected call changes nothing), NULL handling, and that
  * each option has the documented effect on encryption (rule, components,
- * bands, region, levels with jsec_key_derive, nonce). */
+ * bands, region, levels with jsec_key_derive, nonce; metadata on a file
+ * without EXIF changes nothing, its effect on EXIF is in test_report). */
 #include <stdio.h>
 #include <string.h>
 
@@ -78,6 +79,19 @@ static void check_setters(void) {
     CHECK_STATUS(jsec_fspe_options_set_nonce(o, NULL, 16), JSEC_ERR_INVALID_ARGUMENT);
     CHECK_OK(jsec_fspe_options_clear_nonce(o));
 
+    CHECK_EQ_LL(JSEC_FSPE_METADATA_GPS, 1);
+    CHECK_EQ_LL(JSEC_FSPE_METADATA_IDENTITY, 2);
+    CHECK_EQ_LL(JSEC_FSPE_METADATA_DATES, 4);
+    CHECK_OK(jsec_fspe_options_set_metadata(o, JSEC_FSPE_METADATA_GPS));
+    CHECK_OK(jsec_fspe_options_set_metadata(o, JSEC_FSPE_METADATA_GPS |
+                                                   JSEC_FSPE_METADATA_IDENTITY |
+                                                   JSEC_FSPE_METADATA_DATES));
+    CHECK_OK(jsec_fspe_options_set_metadata(o, 0)); /* none: the default */
+    CHECK_FAILS(jsec_fspe_options_set_metadata(o, 8), JSEC_ERR_INVALID_ARGUMENT,
+                "JSEC_FSPE_METADATA_");
+    CHECK_STATUS(jsec_fspe_options_set_metadata(o, 0xFu), JSEC_ERR_INVALID_ARGUMENT);
+    CHECK_STATUS(jsec_fspe_options_set_metadata(o, 0xFFFFFFFFu), JSEC_ERR_INVALID_ARGUMENT);
+
     /* NULL options everywhere. */
     CHECK_FAILS(jsec_fspe_options_set_rule(NULL, 0), JSEC_ERR_INVALID_ARGUMENT, "options");
     CHECK_STATUS(jsec_fspe_options_set_components(NULL, 0), JSEC_ERR_INVALID_ARGUMENT);
@@ -87,6 +101,8 @@ static void check_setters(void) {
     CHECK_STATUS(jsec_fspe_options_set_levels(NULL, true), JSEC_ERR_INVALID_ARGUMENT);
     CHECK_STATUS(jsec_fspe_options_set_nonce(NULL, nonce, 16), JSEC_ERR_INVALID_ARGUMENT);
     CHECK_STATUS(jsec_fspe_options_clear_nonce(NULL), JSEC_ERR_INVALID_ARGUMENT);
+    CHECK_FAILS(jsec_fspe_options_set_metadata(NULL, JSEC_FSPE_METADATA_GPS),
+                JSEC_ERR_INVALID_ARGUMENT, "options");
     jsec_fspe_options_free(o);
     jsec_fspe_options_free(NULL);
 }
@@ -166,6 +182,15 @@ static void check_effects(void) {
     e = encrypt_with(key, o, &bits);
     CHECK_MEM_EQ(e, def, g_len);
     free(e);
+
+    /* Metadata: the test image has no EXIF, so nothing changes (what it does
+     * to EXIF values is checked in test_report). */
+    CHECK_OK(jsec_fspe_options_set_metadata(o, JSEC_FSPE_METADATA_GPS | JSEC_FSPE_METADATA_DATES));
+    e = encrypt_with(key, o, &bits);
+    CHECK_EQ_U(bits, all);
+    CHECK_MEM_EQ(e, def, g_len);
+    free(e);
+    CHECK_OK(jsec_fspe_options_set_metadata(o, 0));
 
     /* Levels: same bits, other keystreams. */
     CHECK_OK(jsec_fspe_options_set_levels(o, true));
