@@ -10,8 +10,8 @@
  * Verify (read): -define jsec:verify=PUBKEY checks a croppable signature
  *        (jsec sign) and fails the read when it does not verify.
  *
- * The other defines (jsec:rule, jsec:components, jsec:bands, jsec:levels,
- * jsec:key-level, jsec:region, jsec:outside, jsec:nonce) map to the FSPE
+ * The other defines (jsec:rule, jsec:components, jsec:bands, jsec:exif,
+ * jsec:levels, jsec:key-level, jsec:region, jsec:outside, jsec:nonce) map to the FSPE
  * options of include/jsec.h; the decryptor must be given the options the
  * encryptor was given. docs/imagemagick.md is the user guide and says why
  * this is a coder module rather than a delegate.
@@ -237,6 +237,25 @@ static bool settings_parse(const ImageInfo *info, jsec_im_settings *s, const cha
         if (bands == 0)
             BAD_DEFINE("jsec:bands", v, "a comma-separated list of dc, ac-low, ac-high");
         JSEC_OPTION("jsec:bands", v, jsec_fspe_options_set_bands(s->options, bands));
+    }
+
+    if ((v = GetImageOption(info, "jsec:exif")) != NULL) {
+        uint32_t classes = 0;
+        const char *p = v;
+        while (*p != '\0') {
+            size_t n = strcspn(p, ",");
+            if (n == 3 && LocaleNCompare(p, "gps", 3) == 0)
+                classes |= JSEC_FSPE_METADATA_GPS;
+            else if (n == 8 && LocaleNCompare(p, "identity", 8) == 0)
+                classes |= JSEC_FSPE_METADATA_IDENTITY;
+            else if (n == 5 && LocaleNCompare(p, "dates", 5) == 0)
+                classes |= JSEC_FSPE_METADATA_DATES;
+            else if (!(n == 4 && LocaleNCompare(p, "none", 4) == 0))
+                BAD_DEFINE("jsec:exif", v, "a comma-separated list of gps, identity, dates");
+            p += n;
+            if (*p == ',') p++;
+        }
+        JSEC_OPTION("jsec:exif", v, jsec_fspe_options_set_metadata(s->options, classes));
     }
 
     if ((v = GetImageOption(info, "jsec:levels")) != NULL) {

@@ -113,6 +113,7 @@ class Settings:
     bands: int = 7
     region: Optional[tuple[int, int, int, int]] = None
     outside: bool = False
+    metadata: int = 0
     nonce_mode: str = "digest"
     journal: str = ""
     decrypt: bool = True
@@ -212,7 +213,7 @@ class KeyEntry:
     def nonce_cipher(self, lib: jc.Library, settings: Settings, nonce: bytes) -> jc.Cipher:
         """A cipher with the same key and options plus a caller nonce."""
         return jc.Cipher(lib, self.key, settings.rule, settings.components, settings.bands,
-                         settings.region, settings.outside, nonce)
+                         settings.region, settings.outside, nonce, settings.metadata)
 
 
 # --- multipart bodies ------------------------------------------------------------
@@ -605,6 +606,9 @@ class JsecProxy:
         add("jsec_bands", str, "dc,ac-low,ac-high", "Coefficient bands: dc, ac-low, ac-high.")
         add("jsec_region", str, "", "Encrypt only the blocks touching X,Y,W,H (pixels).")
         add("jsec_region_outside", bool, False, "With jsec_region: encrypt outside it instead.")
+        add("jsec_exif", str, "", "Also encipher these classes of sensitive EXIF values in "
+            "place: gps, identity (owner, artist, serial numbers), dates; e.g. 'gps,identity' "
+            "(empty: metadata untouched).")
         add("jsec_stream_nonce", str, "digest", "Streamed bodies: 'digest' (two passes over a "
             "spool file, default per-file nonce) or 'random' (one pass, random nonce kept in "
             "the journal).", choices=NONCE_MODES)
@@ -627,7 +631,8 @@ class JsecProxy:
                 user_from=o.jsec_user_from, user_header=o.jsec_user_header.strip(),
                 rule=o.jsec_rule, components=o.jsec_components,
                 bands=jc.parse_bands(o.jsec_bands), region=jc.parse_region(o.jsec_region),
-                outside=o.jsec_region_outside, nonce_mode=o.jsec_stream_nonce,
+                outside=o.jsec_region_outside, metadata=jc.parse_metadata(o.jsec_exif),
+                nonce_mode=o.jsec_stream_nonce,
                 journal=o.jsec_journal, decrypt=o.jsec_decrypt)
         except ValueError as e:
             raise exceptions.OptionsError(f"jsec: {e}") from None
@@ -686,7 +691,8 @@ class JsecProxy:
                 return entry
         s = self.settings
         key = jc.Key.from_file(self.lib, path)
-        cipher = jc.Cipher(self.lib, key, s.rule, s.components, s.bands, s.region, s.outside)
+        cipher = jc.Cipher(self.lib, key, s.rule, s.components, s.bands, s.region, s.outside,
+                           metadata=s.metadata)
         entry = KeyEntry(path, key, cipher, self._journal(path), stamp)
         with self._lock:
             self._keys[path] = entry

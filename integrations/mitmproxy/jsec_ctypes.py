@@ -37,6 +37,8 @@ DIRECTION_DECRYPT = 1
 RULES = {"full": 0, "paper": 1}
 COMPONENTS = {"all": 0, "luma": 1, "chroma": 2}
 BANDS = {"dc": 1, "ac-low": 2, "ac-high": 4}
+#: JSEC_FSPE_METADATA_*: classes of sensitive EXIF values (docs/fspe.md section 12).
+METADATA = {"gps": 1, "identity": 2, "dates": 4}
 
 #: Largest slice handed to ``jsec_fspe_stream_write`` at once. A stream
 #: refuses input while more than 1 MiB of output waits to be read, so the
@@ -119,6 +121,7 @@ _SIGNATURES: dict[str, tuple[object, list[object]]] = {
     "jsec_fspe_options_set_bands": (ctypes.c_int, [_P, _U32]),
     "jsec_fspe_options_set_region": (ctypes.c_int, [_P, _U32, _U32, _U32, _U32, ctypes.c_bool]),
     "jsec_fspe_options_set_nonce": (ctypes.c_int, [_P, ctypes.c_char_p, _SZ]),
+    "jsec_fspe_options_set_metadata": (ctypes.c_int, [_P, _U32]),
     "jsec_fspe_options_free": (None, [_P]),
     "jsec_fspe_cipher_new": (ctypes.c_int, [_P, _P, _U32, ctypes.POINTER(_P)]),
     "jsec_fspe_cipher_encrypt": (ctypes.c_int, [_P, _BUF, _SZ, _P]),
@@ -207,6 +210,21 @@ def parse_bands(text: str) -> int:
     return flags
 
 
+def parse_metadata(text: str) -> int:
+    """``"gps,identity[,dates]"`` (``""`` or ``"none"``: nothing) to the
+    JSEC_FSPE_METADATA_* flags."""
+    text = text.strip().lower()
+    if text in ("", "none"):
+        return 0
+    flags = 0
+    for name in text.split(","):
+        name = name.strip()
+        if name not in METADATA:
+            raise ValueError(f"unknown EXIF class {name!r} (gps, identity, dates)")
+        flags |= METADATA[name]
+    return flags
+
+
 def parse_region(text: str) -> Optional[tuple[int, int, int, int]]:
     """``"X,Y,W,H"`` in pixels (``""`` for no region)."""
     text = text.strip()
@@ -230,7 +248,8 @@ class Cipher:
 
     def __init__(self, lib: Library, key: Key, rule: str = "full", components: str = "all",
                  bands: int = 7, region: Optional[tuple[int, int, int, int]] = None,
-                 outside: bool = False, nonce: Optional[bytes] = None) -> None:
+                 outside: bool = False, nonce: Optional[bytes] = None,
+                 metadata: int = 0) -> None:
         self._lib = lib
         self.handle = _P()
         self.nonce = nonce
@@ -248,6 +267,8 @@ class Cipher:
                 lib.call("jsec_fspe_options_set_region", opts, *region, outside)
             if nonce is not None:
                 lib.call("jsec_fspe_options_set_nonce", opts, nonce, len(nonce))
+            if metadata:
+                lib.call("jsec_fspe_options_set_metadata", opts, metadata)
             handle = _P()
             lib.call("jsec_fspe_cipher_new", key.handle, opts, 0, ctypes.byref(handle))
             self.handle = handle

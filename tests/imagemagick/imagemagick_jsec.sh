@@ -251,6 +251,37 @@ check "... the scrambled file itself is not (PSNR < 15 dB)" psnr_below levels.jp
 fails_with "jsec:key-level=2 cannot encrypt" "only the master key" \
   "$CONVERT" in.png -define jsec:key=k2.hex -define jsec:key-level=2 -define jsec:levels=true jsec:bad.jpg
 
+# --- EXIF privacy ----------------------------------------------------------------------
+section "EXIF privacy: -define jsec:exif=gps,identity (docs/fspe.md section 12)"
+exif_of() { # FILE TAG [DEFINES...]: one EXIF tag as ImageMagick reads it
+  f=$1
+  t=$2
+  shift 2
+  "$IDENTIFY" "$@" -format "%[EXIF:$t]" "$f" 2>/dev/null
+}
+check "jsec demo writes a GPS-tagged photo (demo/original.jpg)" \
+  sh -c "'$JSEC_CLI' demo --out-dir demo >demo.txt"
+lat=$(exif_of demo/original.jpg GPSLatitude)
+date0=$(exif_of demo/original.jpg DateTimeOriginal)
+echo "    original: GPSLatitude=$lat DateTimeOriginal=$date0"
+check "... ImageMagick reads its GPS position and capture date" \
+  sh -c "[ -n '$lat' ] && [ -n '$date0' ]"
+check "write: convert demo/original.jpg -define jsec:key=k.hex -define jsec:exif=gps,identity jsec:exif.jpg" \
+  run "$CONVERT" demo/original.jpg -define jsec:key=k.hex -define jsec:exif=gps,identity jsec:exif.jpg
+enc_lat=$(exif_of exif.jpg GPSLatitude)
+enc_date=$(exif_of exif.jpg DateTimeOriginal)
+echo "    written: GPSLatitude=$enc_lat DateTimeOriginal=$enc_date"
+check "... without the key the GPS position is not the original's" test "$enc_lat" != "$lat"
+check "... the capture date stays readable" test "$enc_date" = "$date0"
+check "... jsec decrypt --exif=gps,identity restores the position" \
+  sh -c "'$JSEC_CLI' decrypt --key k.hex --exif=gps,identity exif.jpg exif.cli-dec.jpg &&
+         [ \"\$('$IDENTIFY' -format '%[EXIF:GPSLatitude]' exif.cli-dec.jpg)\" = '$lat' ]"
+check "... convert reads it back with the same defines: the image's GPSLatitude is the original's" \
+  sh -c "[ \"\$('$IDENTIFY' -define jsec:key=k.hex -define jsec:exif=gps,identity \
+             -format '%[EXIF:GPSLatitude]' jsec:exif.jpg)\" = '$lat' ]"
+fails_with "jsec:exif=planets is refused, naming the define" "jsec:exif" \
+  "$CONVERT" in.png -define jsec:key=k.hex -define jsec:exif=planets jsec:bad.jpg
+
 # --- signatures ----------------------------------------------------------------------
 section "verify: -define jsec:verify=PUBKEY (croppable signatures from jsec sign)"
 check "jsec keygen --type bls writes sk / pk" run "$JSEC_CLI" keygen --type bls -o sk --public-out pk

@@ -335,8 +335,11 @@ class ProxyTest:
         solo = self.work / "solo.key"
         solo.write_text(os.urandom(16).hex() + "\n")  # AES-128 for proxy B
         self.ciphers = {
-            "alice": jc.Cipher(self.lib, jc.Key.from_file(self.lib, keys / "alice.key")),
-            "bob": jc.Cipher(self.lib, jc.Key.from_file(self.lib, keys / "bob.key")),
+            # proxy A also enciphers GPS and identity EXIF values
+            "alice": jc.Cipher(self.lib, jc.Key.from_file(self.lib, keys / "alice.key"),
+                               metadata=jc.parse_metadata("gps,identity")),
+            "bob": jc.Cipher(self.lib, jc.Key.from_file(self.lib, keys / "bob.key"),
+                             metadata=jc.parse_metadata("gps,identity")),
             # proxy B uses Kobayashi & Kiya's rule: the reference must too
             "solo": jc.Cipher(self.lib, jc.Key.from_file(self.lib, solo), rule="paper"),
         }
@@ -361,7 +364,8 @@ class ProxyTest:
         proxy_a = self.start("proxy-a", common + [
             "--set", f"confdir={self.work / 'mitm-a'}",
             "--set", f"jsec_key_dir={keys}", "--set", "jsec_user_from=header",
-            "--set", "jsec_hosts=127.0.0.1", "--set", "jsec_paths=/photos,/upload"], env_a)
+            "--set", "jsec_hosts=127.0.0.1", "--set", "jsec_paths=/photos,/upload",
+            "--set", "jsec_exif=gps,identity"], env_a)
         # Proxy B: one key, the paper rule, one-pass streaming with random
         # nonces and a journal, host:port matching, libjsec from the
         # jsec_library option.
@@ -458,6 +462,40 @@ class ProxyTest:
             extra += ["-F", f"file=@{path};type={ctype};filename={server_name}"]
         return json.loads(self.curl("/upload", proxy=proxy, user=user, extra=extra))
 
+    def exif(self, data: bytes) -> dict[str, str]:
+        """The EXIF tags ImageMagick reads from JPEG bytes."""
+        path = self.work / "exif.tmp.jpg"
+        path.write_bytes(data)
+        out = self.run_tool([self.convert, str(path), "-format", "%[EXIF:*]", "info:"]).stdout
+        text = out.decode(errors="replace") if isinstance(out, bytes) else out
+        return dict(line.split("=", 1) for line in text.splitlines() if "=" in line)
+
+    def check_exif_privacy(self, jpegs: list[str], originals: dict[str, bytes]) -> None:
+        """Proxy A runs with jsec_exif=gps,identity: in what the cloud
+        stored, ImageMagick reads the same EXIF tags, the GPS position is not
+        the original's, and the capture date is."""
+        checked = 0
+        for name in jpegs:
+            before = self.exif(originals[name])
+            if "exif:GPSLatitude" not in before:
+                continue
+            after = self.exif(self.direct(f"/photos/a-raw-{name}"))
+            label = f"A EXIF {name}"
+            self.check(sorted(after) == sorted(before), f"{label}: the cloud reads the same "
+                       f"EXIF tags ({len(before)})")
+            for tag in ("exif:GPSLatitude", "exif:GPSLongitude"):
+                self.check(after.get(tag) != before[tag], f"{label}: {tag} enciphered "
+                           f"({before[tag]!r} -> {after.get(tag)!r})")
+            for tag in ("exif:DateTimeOriginal", "exif:Make", "exif:Model"):
+                if tag in before:
+                    self.check(after.get(tag) == before[tag], f"{label}: {tag} readable "
+                               f"({before[tag]!r})")
+            checked += 1
+        if any(n.startswith("DSCN0010") for n in jpegs):
+            self.check(checked > 0, "A EXIF: a GPS-tagged photo was checked")
+        else:
+            print("note: no GPS-tagged photo (corpus missing): EXIF privacy not checked")
+
     def run_checks(self) -> None:
         """Everything the test checks."""
         img = self.images
@@ -476,6 +514,7 @@ class ProxyTest:
                        "== original size")
             self.verify_encrypted(server_name, originals[name], "A", "alice",
                                   self.ciphers["alice"], True, label)
+        self.check_exif_privacy(jpegs, originals)
         other = self.curl(f"/photos/a-raw-{jpegs[0]}", proxy="A", user="bob")
         self.check(other != originals[jpegs[0]] and len(other) == len(originals[jpegs[0]]),
                    "A: bob's key does not open alice's photo")
