@@ -197,6 +197,12 @@ fn nested_segment(
     } else {
         None
     };
+    // The report lists this segment's fields before those of segments
+    // nested in its payload (file order).
+    let first_field = out.metadata.len();
+    if let Some(p) = &plan {
+        out.metadata.extend(p.fields.iter().cloned());
+    }
     let whole = [(0, payload.len())];
     let gaps = plan
         .as_ref()
@@ -215,7 +221,7 @@ fn nested_segment(
             out,
         );
     }
-    if let Some(mut plan) = plan {
+    if let Some(plan) = plan {
         let base = offset + 4;
         // Disjoint from every gap, so the order with the embedded images
         // does not matter.
@@ -241,7 +247,9 @@ fn nested_segment(
                     }
                 }
                 // Not the master key: the values stay as they are.
-                None => plan.fields.iter_mut().for_each(|f| f.transformed = false),
+                None => out.metadata[first_field..][..plan.fields.len()]
+                    .iter_mut()
+                    .for_each(|f| f.transformed = false),
             },
         }
         for pr in plan.problems {
@@ -261,7 +269,6 @@ fn nested_segment(
                 ));
             }
         }
-        out.metadata.extend(plan.fields);
         out.meta_ranges.extend(plan.ranges);
     }
     Ok(())
