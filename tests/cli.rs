@@ -1007,6 +1007,19 @@ fn exif_classes_on_the_command_line_and_in_info() {
         "{changed:?}"
     );
 
+    // A space instead of '=' is explained, not taken for a missing file.
+    let o = jsec(&[
+        "encrypt",
+        "--exif",
+        "gps,dates",
+        "--key",
+        p(&key),
+        p(&orig),
+        p(&dir.path().join("x.jpg")),
+    ]);
+    assert_eq!(code(&o), 2);
+    assert!(stderr(&o).contains("--exif=gps,dates"), "{}", stderr(&o));
+
     let o = jsec(&[
         "encrypt",
         "--exif=planets",

@@ -72,6 +72,7 @@ fn crypt_file(job: &Job, cipher: &Cipher, dir: Direction) -> Result<Outcome, Fai
 }
 
 fn crypt(a: &CryptArgs, dir: Direction, key_level: u8) -> Result<ExitCode, Failure> {
+    exif_value_hint(a)?;
     let plan = batch::plan(&a.paths, &a.batch)?;
     let cipher = make_cipher(a, key_level)?;
     if let Some(d) = &a.batch.out_dir {
@@ -87,6 +88,24 @@ fn crypt(a: &CryptArgs, dir: Direction, key_level: u8) -> Result<ExitCode, Failu
     } else {
         ExitCode::SUCCESS
     })
+}
+
+/// `--exif gps in.jpg out.jpg` (a space, not `=`) makes `gps` the first
+/// input: say so instead of failing on a missing file named `gps`.
+fn exif_value_hint(a: &CryptArgs) -> Result<(), Failure> {
+    let Some(first) = a.paths.first() else {
+        return Ok(());
+    };
+    let text = first.to_string_lossy();
+    let classes = text
+        .split(',')
+        .all(|c| matches!(c, "gps" | "identity" | "dates"));
+    if a.fspe.exif.is_some() && classes && !first.exists() {
+        return Err(Failure::usage(format!(
+            "--exif takes its classes after '=' (--exif={text}); `{text}` was read as an input file"
+        )));
+    }
+    Ok(())
 }
 
 fn keygen(a: &KeygenArgs) -> Result<ExitCode, Failure> {
