@@ -802,11 +802,13 @@ typedef struct jsec_fspe_metadata_field {
      */
     uint64_t segment_offset;
     /**
-     * Absolute offset in the file of the value's first byte.
+     * Absolute offset in the file of the value's first byte, as the TIFF
+     * entry gives it: when the problem text says the value lies outside the
+     * EXIF data, this may point outside the segment or the file.
      */
     uint64_t offset;
     /**
-     * Length of the value in bytes.
+     * Length of the value in bytes (4294967295 when longer).
      */
     uint32_t length;
     /**
@@ -825,7 +827,8 @@ typedef struct jsec_fspe_metadata_field {
     uint32_t sensitivity;
     /**
      * True when this operation enciphered (or deciphered) the value; always
-     * false in a report of `jsec_fspe_inspect`.
+     * false in a report of `jsec_fspe_inspect` or of a digest stream, and
+     * with a key other than the master key.
      */
     bool transformed;
     /**

@@ -1831,7 +1831,7 @@ fn metadata_privacy_through_the_c_functions() {
                 JSEC_OK
             );
             let text = CStr::from_ptr(text.as_ptr()).to_string_lossy();
-            named |= off == ALTITUDE && text.contains("GPSAltitude");
+            named |= off == SEGMENT && text.contains("GPSAltitude");
         }
         assert!(named, "no warning names GPSAltitude");
         jsec_fspe_report_free(r);

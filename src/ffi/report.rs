@@ -181,9 +181,11 @@ pub struct jsec_fspe_metadata_field {
     /// Absolute offset in the file of the marker of the APP1 segment holding
     /// the field.
     pub segment_offset: u64,
-    /// Absolute offset in the file of the value's first byte.
+    /// Absolute offset in the file of the value's first byte, as the TIFF
+    /// entry gives it: when the problem text says the value lies outside the
+    /// EXIF data, this may point outside the segment or the file.
     pub offset: u64,
-    /// Length of the value in bytes.
+    /// Length of the value in bytes (4294967295 when longer).
     pub length: u32,
     /// A `jsec_fspe_ifd` value: the IFD the field sits in.
     pub ifd: u32,
@@ -194,7 +196,8 @@ pub struct jsec_fspe_metadata_field {
     /// `JSEC_FSPE_METADATA_IDENTITY`, `JSEC_FSPE_METADATA_DATES`.
     pub sensitivity: u32,
     /// True when this operation enciphered (or deciphered) the value; always
-    /// false in a report of `jsec_fspe_inspect`.
+    /// false in a report of `jsec_fspe_inspect` or of a digest stream, and
+    /// with a key other than the master key.
     pub transformed: bool,
     /// Length in bytes of the problem text (0 = none): why a field of a
     /// selected class could not be transformed (its value overlaps the TIFF

@@ -259,12 +259,11 @@ fn nested_segment(
         for f in &plan.fields {
             if let Some(pr) = &f.problem {
                 out.warnings.push((
-                    f.offset,
+                    offset,
                     format!(
-                        "EXIF {} ({} IFD) at offset {} left unchanged: {pr}",
+                        "EXIF {} ({} IFD) in APP1 at offset {offset} left unchanged: {pr}",
                         f.name,
                         f.ifd.name(),
-                        f.offset
                     ),
                 ));
             }
@@ -630,8 +629,16 @@ impl Engine {
         }
     }
 
-    /// Take the report out of a finished engine.
+    /// Take the report out of a finished engine (a stream's). A digest
+    /// stream transforms nothing, so its report marks no EXIF value as
+    /// transformed.
     pub(crate) fn take_report(&mut self) -> Report {
-        std::mem::take(&mut self.report)
+        let mut r = std::mem::take(&mut self.report);
+        if matches!(self.mode, Mode::Digest(_)) {
+            for f in &mut r.metadata {
+                f.transformed = false;
+            }
+        }
+        r
     }
 }

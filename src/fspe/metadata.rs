@@ -55,9 +55,11 @@ impl Metadata {
 pub struct MetadataField {
     /// Absolute offset of the APP1 segment's marker.
     pub segment: u64,
-    /// Absolute offset of the value's first byte.
+    /// Absolute offset of the value's first byte, as the entry gives it:
+    /// when `problem` says the value is outside the EXIF data, this may lie
+    /// outside the segment or the file.
     pub offset: u64,
-    /// Length of the value in bytes.
+    /// Length of the value in bytes (2^32 − 1 when longer).
     pub len: u32,
     /// The IFD it sits in.
     pub ifd: Ifd,
@@ -67,7 +69,10 @@ pub struct MetadataField {
     pub name: &'static str,
     /// What it reveals.
     pub sensitivity: Sensitivity,
-    /// True when this operation enciphered (or deciphered) it.
+    /// True when this operation enciphered (or deciphered) it. False for
+    /// unselected classes, unusable values, empty values, keys other than
+    /// the master key, and in the report of a digest stream (which changes
+    /// nothing).
     pub transformed: bool,
     /// Why it could not be transformed, if it was selected but not.
     pub problem: Option<String>,

@@ -122,7 +122,7 @@ pub struct Exif {
     /// Byte ranges of the payload (start, end) that hold TIFF structure: the
     /// header, every IFD's entry count, entries (tag, type, count and every
     /// value/offset field that is not a sensitive field's own inline value)
-    /// and next-IFD offsets. Sorted, may touch but do not overlap.
+    /// and next-IFD offsets. Sorted and disjoint (touching ranges merged).
     pub structure: Vec<(usize, usize)>,
     /// Structural problems (truncated IFD, IFD loop, bad pointer); the parts
     /// that could be read are still reported.
@@ -257,8 +257,25 @@ impl Reader<'_> {
     }
 }
 
+/// Does `[a, b)` meet one of `ranges` (sorted by start, disjoint)?
+/// Logarithmic: a segment can hold thousands of entries.
 fn overlaps(ranges: &[(usize, usize)], a: usize, b: usize) -> bool {
-    ranges.iter().any(|&(s, e)| s < b && a < e)
+    // The last range starting before `b` is the only candidate.
+    let i = ranges.partition_point(|&(s, _)| s < b);
+    i > 0 && ranges[i - 1].1 > a
+}
+
+/// Sort and merge ranges into disjoint ones (touching ones joined).
+fn merge(mut ranges: Vec<(usize, usize)>) -> Vec<(usize, usize)> {
+    ranges.sort_unstable();
+    let mut out: Vec<(usize, usize)> = Vec::with_capacity(ranges.len());
+    for (a, b) in ranges {
+        match out.last_mut() {
+            Some(last) if a <= last.1 => last.1 = last.1.max(b),
+            _ => out.push((a, b)),
+        }
+    }
+    out
 }
 
 /// Read the EXIF structure of an APP1 payload (the bytes after the segment's
@@ -286,6 +303,8 @@ pub fn read(payload: &[u8]) -> Option<Exif> {
     // First in, first out: IFD0, then its sub-IFDs and IFD1 in entry order.
     let mut queue = std::collections::VecDeque::from([(Ifd::Ifd0, ifd0)]);
     let mut seen: Vec<usize> = Vec::new();
+    // The header and every IFD read (count, entries, next offset).
+    let mut ifd_spans: Vec<(usize, usize)> = vec![(0, 8)];
     while let Some((ifd, at)) = queue.pop_front() {
         if seen.contains(&at) {
             out.problems.push(format!(
@@ -317,6 +336,18 @@ pub fn read(payload: &[u8]) -> Option<Exif> {
                 .push(format!("{} IFD claims {n} entries; not read", ifd.name()));
             continue;
         }
+        // IFDs never share bytes in a real file; ones that do would let a
+        // few bytes of entries be read again and again.
+        let span = (at, (at + 2 + 12 * n + 4).min(tiff.len()));
+        if ifd_spans.iter().any(|&(s, e)| s < span.1 && span.0 < e) {
+            out.problems.push(format!(
+                "{} IFD at TIFF offset {at} overlaps the TIFF header or an IFD read before; \
+                 not read",
+                ifd.name()
+            ));
+            continue;
+        }
+        ifd_spans.push(span);
         let mut complete = true;
         for i in 0..n {
             let e = at + 2 + 12 * i;
@@ -391,21 +422,26 @@ pub fn read(payload: &[u8]) -> Option<Exif> {
             }
         }
     }
-    structure.sort_unstable();
-    // Check every field against the structure and the fields accepted before it.
-    let mut taken: Vec<(usize, usize)> = Vec::new();
+    let structure = merge(structure);
+    // Check every field against the structure and the fields accepted
+    // before it (start -> end, disjoint).
+    let mut taken: std::collections::BTreeMap<usize, usize> = Default::default();
     for mut f in candidates {
-        if f.problem.is_none() {
+        // A value of length 0 has nothing to check (nor to hide).
+        if f.problem.is_none() && f.len > 0 {
             let (a, b) = (f.offset, f.offset + f.len);
+            let earlier = taken.range(..b).next_back().is_some_and(|(_, &e)| e > a);
             if overlaps(&structure, a, b) {
                 f.problem = Some("value overlaps the TIFF structure".to_string());
-            } else if overlaps(&taken, a, b) {
+            } else if earlier {
                 f.problem = Some("value overlaps another sensitive value".to_string());
-            } else if f.len > 0 {
-                taken.push((a, b));
+            } else {
+                taken.insert(a, b);
             }
         }
-        f.offset += TIFF_START;
+        // (Saturating: an offset from the file may be near `u32::MAX`, and
+        // `usize` may have 32 bits; such a value is outside the payload.)
+        f.offset = f.offset.saturating_add(TIFF_START);
         out.fields.push(f);
     }
     out.structure = structure
@@ -559,6 +595,51 @@ mod tests {
             .as_deref()
             .unwrap()
             .contains("structure"));
+    }
+
+    #[test]
+    fn overlapping_ifds_are_read_once() {
+        // IFD0 with 1000 GPS pointers, each to an offset 10 bytes further
+        // into IFD0's own entries: without the overlap rule the same entries
+        // would be read as up to 8 GPS IFDs of up to 1024 entries each.
+        let be = true;
+        let n = 1000u16;
+        let mut t = b"MM\0\x2a\0\0\0\x08".to_vec();
+        t.extend_from_slice(&n.to_be_bytes());
+        for i in 0..n as u32 {
+            t.extend_from_slice(&0x8825u16.to_be_bytes());
+            t.extend_from_slice(&4u16.to_be_bytes());
+            t.extend_from_slice(&1u32.to_be_bytes());
+            t.extend_from_slice(&(18 + 10 * i).to_be_bytes());
+        }
+        t.extend_from_slice(&0u32.to_be_bytes());
+        let p = [&b"Exif\0\0"[..], &t].concat();
+        let x = read(&p).unwrap();
+        assert!(x.big_endian == be);
+        assert!(x.fields.is_empty(), "{}", x.fields.len());
+        assert!(
+            x.problems.iter().any(|s| s.contains("overlaps")),
+            "{:?}",
+            x.problems
+        );
+        // An IFD inside the header is refused the same way.
+        let mut q = build(true, &[(0x013B, 2, 3, b"Al\0".to_vec())], &[]);
+        q[TIFF_START + 4..TIFF_START + 8].copy_from_slice(&2u32.to_be_bytes());
+        let y = read(&q).unwrap();
+        assert!(y.fields.is_empty());
+        assert!(y.problems.iter().any(|s| s.contains("header")));
+    }
+
+    #[test]
+    fn structure_is_merged_and_overlap_search_is_exact() {
+        let m = merge(vec![(10, 12), (0, 8), (8, 9), (11, 20), (30, 31)]);
+        assert_eq!(m, [(0, 9), (10, 20), (30, 31)]);
+        for a in 0..40 {
+            for b in a + 1..41 {
+                let naive = m.iter().any(|&(s, e)| s < b && a < e);
+                assert_eq!(overlaps(&m, a, b), naive, "{a}..{b}");
+            }
+        }
     }
 
     #[test]

@@ -591,13 +591,13 @@ static void check_metadata(void) {
     check_metadata_fields(r, 0x0Du /* Artist, GPSLatitudeRef, GPSLatitude */, 1);
     CHECK_OK(jsec_fspe_report_metadata_problem(r, 4, text, sizeof text, &n));
     printf("GPSAltitude problem: %s\n", text);
-    {   /* ... also a warning naming the tag, at the value's offset */
+    {   /* ... also a warning naming the tag, at the segment's offset */
         size_t w, count = warning_count(r);
         int named = 0;
         uint64_t off;
         for (w = 0; w < count; w++) {
             CHECK_OK(jsec_fspe_report_warning(r, w, &off, text, sizeof text, &n));
-            named |= off == EXIF_ALTITUDE && strstr(text, "GPSAltitude") != NULL;
+            named |= off == EXIF_SEGMENT && strstr(text, "GPSAltitude") != NULL;
         }
         CHECK(named);
     }

@@ -347,12 +347,13 @@ fn metadata_text(fields: &[MetadataField]) -> String {
         Sensitivity::Identity,
         Sensitivity::Time,
     ] {
-        let mut names: Vec<&str> = fields
-            .iter()
-            .filter(|f| f.sensitivity == class)
-            .map(|f| f.name)
-            .collect();
-        names.dedup();
+        // Each name once, in the order found (thumbnails repeat tags).
+        let mut names: Vec<&str> = Vec::new();
+        for f in fields.iter().filter(|f| f.sensitivity == class) {
+            if !names.contains(&f.name) {
+                names.push(f.name);
+            }
+        }
         if !names.is_empty() {
             s += &format!("    {}: {}\n", class.name(), names.join(", "));
         }
