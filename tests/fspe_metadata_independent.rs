@@ -331,7 +331,8 @@ struct ExifSeg {
     /// Per byte of `T`: is it a structure byte?
     structure: Vec<bool>,
     fields: Vec<SField>,
-    /// IFDs whose entries were read: (offset, kind).
+    /// IFDs whose entries were read (not skipped by steps 1 and 2):
+    /// (offset, kind).
     ifds: Vec<(u64, Kind)>,
 }
 
@@ -416,6 +417,9 @@ fn read_exif(file: &[u8], g: usize) -> Option<ExifSeg> {
     let mut queue = VecDeque::from([(u64::from(u32at(4)), Kind::Ifd0)]);
     let mut visited: Vec<u64> = Vec::new();
     let mut ifds = Vec::new();
+    // The bytes `[a, min(a + 2 + 12n + 4, len(T)))` of every IFD read (not
+    // skipped) so far, for the overlap rule of step 2.
+    let mut spans: Vec<(usize, usize)> = Vec::new();
     let mut fields = Vec::new();
     while let Some((a, kind)) = queue.pop_front() {
         // Step 1.
@@ -433,6 +437,13 @@ fn read_exif(file: &[u8], g: usize) -> Option<ExifSeg> {
         if n > 1024 {
             continue;
         }
+        // An IFD sharing bytes with the header or an IFD read before is
+        // skipped (its count bytes, marked above, stay structure).
+        let end = (a + 2 + 12 * n + 4).min(t.len());
+        if a < 8 || spans.iter().any(|&(s, e)| a < e && s < end) {
+            continue;
+        }
+        spans.push((a, end));
         ifds.push((a as u64, kind));
         // Step 3.
         let mut complete = true;
@@ -2133,6 +2144,60 @@ fn adversarial_ifd_loops() {
         &[
             vec![(Ifd0, 0x013B, true), (Gps, 1, true), (Gps, 2, true)],
             vec![(Exif, 0x9003, true)],
+        ],
+    );
+}
+
+#[test]
+fn adversarial_overlapping_ifds() {
+    use Kind::*;
+    adversarial(
+        "overlapping-ifds",
+        |bo| {
+            // IFD0 spans [8, 62). The GPS pointer lands on its second entry
+            // (count = that entry's tag, 2): overlap, skipped. The Exif IFD
+            // starts right where IFD0 ends: read.
+            let mut a = RawT::new(bo, 8, 200);
+            a.ifd(
+                8,
+                &[
+                    (0x013B, 2, 3, inl(b"ab\0")),
+                    (0x0002, 5, 3, bo.w(140)),
+                    (0x8825, 4, 1, bo.w(22)),
+                    (0x8769, 4, 1, bo.w(62)),
+                ],
+                Some(0),
+            );
+            a.ifd(62, &[(0x9003, 2, 20, bo.w(100))], Some(0));
+            a.put(100, ascii20());
+            a.put(140, &bo.rat_bytes(&[(7, 1), (8, 1), (9, 1)]));
+            // IFD1 offset 2 overlaps the TIFF header (its count, 0x2A = 42,
+            // is the magic number): skipped.
+            let mut b = RawT::new(bo, 8, 120);
+            b.ifd(8, &[(0x013C, 2, 4, inl(b"pc1\0"))], Some(2));
+            // An IFD before IFD0 that shares no byte with it is read: the
+            // rule is about shared bytes, not about order. IFD0 at 44
+            // [44, 74) points at the Exif IFD at 8 [8, 26), which ends
+            // exactly where the GPS IFD at 26 [26, 44) begins.
+            let mut c = RawT::new(bo, 44, 140);
+            c.ifd(
+                44,
+                &[(0x8769, 4, 1, bo.w(8)), (0x8825, 4, 1, bo.w(26))],
+                Some(0),
+            );
+            c.ifd(8, &[(0x9004, 2, 20, bo.w(100))], Some(0));
+            c.ifd(26, &[(1, 2, 2, inl(b"S\0"))], None);
+            c.put(100, ascii20());
+            adv_jpeg(&[
+                app1(&exif_payload(&a.t)),
+                app1(&exif_payload(&b.t)),
+                app1(&exif_payload(&c.t)),
+            ])
+        },
+        &[
+            vec![(Ifd0, 0x013B, true), (Exif, 0x9003, true)],
+            vec![(Ifd0, 0x013C, true)],
+            vec![(Exif, 0x9004, true), (Gps, 1, true)],
         ],
     );
 }
