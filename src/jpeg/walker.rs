@@ -7,7 +7,7 @@
 //! so the same code serves whole buffers and bounded-memory streams.
 
 use super::bits::{BitReader, Ring, Short};
-use super::huffman::{parse_dht, Entry, HuffmanTable};
+use super::huffman::{parse_dht, Entry, HuffmanTable, MULTI_BITS};
 use super::marker;
 use super::segment::{
     parse_dqt, parse_dri, parse_frame, parse_scan, Frame, QuantTable, ScanHeader,
@@ -225,6 +225,9 @@ struct Hot {
     acc: Acc,
     preds: [i32; 4],
 }
+
+/// Multi-symbol groups decoded per refill test (see `decode_block`).
+const GROUPS_PER_FILL: u32 = 4;
 
 /// Settle recorded bytes once at least this many are pending (amortises the
 /// settle call; small enough to stay in the L1 cache).
@@ -991,8 +994,10 @@ fn decode_mcu<V: Visitor, const U: bool>(
 /// drop them from the bit buffer and, when recording, add the additional
 /// bits to the accumulators with selection code `sel` (0 = none, L + 1 =
 /// level L), recording the accumulators once 32 bits are pending.
-/// With `U` (every coefficient selected at level 0) `sel` is 1 and only `a`
-/// is kept.
+/// With `U` (every coefficient selected at level 0) `sel` is 1, only `a`
+/// is kept, and the accumulators are recorded after every code word: one
+/// 8-byte store costs less than the "32 bits pending?" test, whose outcome
+/// follows the code lengths and mispredicts about one time in three.
 #[inline(always)]
 fn consume<V: Visitor, const U: bool>(
     h: &mut Hot,
@@ -1018,7 +1023,7 @@ fn consume<V: Visitor, const U: bool>(
             acc.s[(sel & 3) as usize] |= m;
             acc.count[(sel & 3) as usize] += (e >> 8) & 15;
         }
-        if acc.n >= 32 {
+        if U || acc.n >= 32 {
             emit(&h.bits, acc, ring, base, v, U);
         }
     }
@@ -1069,13 +1074,22 @@ fn decode_block<V: Visitor, const U: bool>(
     while k < 64 {
         if !V::NEEDS_VALUES {
             // Several complete symbols at once, when they fit the lookahead,
-            // stay inside the block and share one selection code.
-            if h.bits.available() < 32 {
+            // stay inside the block and share one selection code. One
+            // refill test serves up to `GROUPS_PER_FILL` groups of at most
+            // `MULTI_BITS` bits each (a refill leaves at least 57 bits unless
+            // the data ends; `used <= available` catches that): the test's
+            // outcome depends on the data and mispredicts often, so it runs
+            // as rarely as possible.
+            if h.bits.available() < GROUPS_PER_FILL * MULTI_BITS {
                 h.bits.fill(ring, w, base);
             }
-            let g = act.group(h.bits.peek16());
-            let used = (g >> 16) as u32 & 0xFF;
-            if used != 0 && used <= h.bits.available() && k + (g >> 24 & 0xFF) as usize <= 64 {
+            let mut groups = 0;
+            while groups < GROUPS_PER_FILL && k < 64 {
+                let g = act.group(h.bits.peek16());
+                let used = (g >> 16) as u32 & 0xFF;
+                if used == 0 || used > h.bits.available() || k + (g >> 24 & 0xFF) as usize > 64 {
+                    break;
+                }
                 let dk = (g & 0x7F) as usize;
                 // First and last coefficient of the run (both `k` for a lone
                 // EOB, which has no additional bits: its code is unused).
@@ -1088,15 +1102,18 @@ fn decode_block<V: Visitor, const U: bool>(
                         v.coef(k + dk.max(1) - 1, 0),
                     )
                 };
-                if first == last {
-                    let sel = first;
-                    consume::<V, U>(h, ring, g, sel, base, v);
-                    k += dk;
-                    if g & 0x80 != 0 {
-                        break; // EOB
-                    }
-                    continue;
+                if first != last {
+                    break;
                 }
+                consume::<V, U>(h, ring, g, first, base, v);
+                k += dk;
+                if g & 0x80 != 0 {
+                    return Ok(()); // EOB
+                }
+                groups += 1;
+            }
+            if groups == GROUPS_PER_FILL || k >= 64 {
+                continue;
             }
         }
         let e = next_entry(
