@@ -8,15 +8,25 @@
 # bytes of input) and the time ratios jsec/djpeg and jsec/jpegtran (below
 # 1 = jsec is faster).
 #
+# A shared machine's speed drifts within a run (other tenants), and the
+# medians above come from runs minutes apart; so the jsec/jpegtran speed
+# ratio is also measured interleaved: ROUNDS rounds, each timing one jsec
+# run and one jpegtran run back to back (order alternating), and the median
+# and quartiles of the per-round ratios are printed. Both runs of a round see
+# the same machine; the shell's fork and exec (a fraction of a millisecond,
+# in both times) makes that ratio slightly conservative.
+#
 # Usage: scripts/bench.sh [FILE...]   (default: the two corpus files)
 # Env:   JSEC_CORPUS (default: ../shared/corpus next to the repository),
-#        RUNS (loop mode only, default 10), CARGO_TARGET_DIR.
+#        RUNS (loop mode only, default 10), ROUNDS (interleaved ratio,
+#        default 40), CARGO_TARGET_DIR.
 # Uses hyperfine when installed, else a loop timed with `date +%s.%N`.
 set -euo pipefail
 
 repo=$(cd "$(dirname "$0")/.." && pwd)
 corpus=${JSEC_CORPUS:-$repo/../shared/corpus}
 runs=${RUNS:-10}
+rounds=${ROUNDS:-40}
 
 for tool in djpeg jpegtran; do
     command -v "$tool" >/dev/null || {
@@ -77,6 +87,45 @@ time_seconds() {
     fi
 }
 
+# wall_us COMMAND...: wall time of one run of COMMAND, in microseconds.
+wall_us() {
+    local s e
+    s=$EPOCHREALTIME
+    "$@" >/dev/null
+    e=$EPOCHREALTIME
+    awk -v s="$s" -v e="$e" 'BEGIN { printf "%d\n", (e - s) * 1e6 }'
+}
+
+# interleaved NAME -- JSEC_COMMAND... -- OTHER_COMMAND...: per-round speed
+# ratios other/jsec over $rounds rounds (after one warm-up round); prints
+# "median q1 q3".
+interleaved() {
+    local name=$1
+    shift 2
+    local a=() b=()
+    while [ "$1" != "--" ]; do a+=("$1"); shift; done
+    shift
+    b=("$@")
+    wall_us "${a[@]}" >/dev/null
+    wall_us "${b[@]}" >/dev/null
+    : >"$tmp/$name.ratios"
+    local i ta tb
+    for ((i = 0; i < rounds; i++)); do
+        if ((i % 2 == 0)); then
+            ta=$(wall_us "${a[@]}")
+            tb=$(wall_us "${b[@]}")
+        else
+            tb=$(wall_us "${b[@]}")
+            ta=$(wall_us "${a[@]}")
+        fi
+        awk -v a="$ta" -v b="$tb" 'BEGIN { printf "%.6f\n", b / a }' >>"$tmp/$name.ratios"
+    done
+    sort -g "$tmp/$name.ratios" | awk '{ r[NR] = $1 } END {
+        m = (NR % 2) ? r[(NR + 1) / 2] : (r[NR / 2] + r[NR / 2 + 1]) / 2
+        printf "%.2f %.2f %.2f\n", m, r[int((NR + 3) / 4)], r[int((3 * NR + 3) / 4)]
+    }'
+}
+
 for f in "${files[@]}"; do
     size=$(stat -c %s "$f")
     echo
@@ -98,4 +147,10 @@ for f in "${files[@]}"; do
         printf "  ratio jsec/jpegtran %6.2f (time; %.2fx the speed of jpegtran, both to /dev/null)\n", j / t, t / j
         printf "  ratio jsec/jpegtran %6.2f (time; %.2fx the speed of jpegtran, both writing a file)\n", jf / tf, tf / jf
     }'
+    read -r m q1 q3 < <(interleaved null -- "$jsec" encrypt --jobs 1 --key "$tmp/key.hex" "$f" /dev/null \
+        -- jpegtran -copy all -outfile /dev/null "$f")
+    echo "  interleaved, $rounds rounds: ${m}x the speed of jpegtran (quartiles $q1-$q3), both to /dev/null"
+    read -r m q1 q3 < <(interleaved file -- "$jsec" encrypt --jobs 1 --key "$tmp/key.hex" "$f" "$tmp/out.jpg" \
+        -- jpegtran -copy all -outfile "$tmp/jt.jpg" "$f")
+    echo "  interleaved, $rounds rounds: ${m}x the speed of jpegtran (quartiles $q1-$q3), both writing a file"
 done
