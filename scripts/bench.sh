@@ -22,6 +22,8 @@
 #        default 40), CARGO_TARGET_DIR.
 # Uses hyperfine when installed, else a loop timed with `date +%s.%N`.
 set -euo pipefail
+# Decimal points in $EPOCHREALTIME and awk follow the locale: use C.
+export LC_ALL=C
 
 repo=$(cd "$(dirname "$0")/.." && pwd)
 corpus=${JSEC_CORPUS:-$repo/../shared/corpus}
