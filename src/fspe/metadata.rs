@@ -141,14 +141,14 @@ pub(crate) fn plan(selection: &Metadata, segment: u64, payload: &[u8]) -> Option
                 (r.offset - base + r.len) as usize,
             )
         }));
-        taken.sort_unstable();
+        // The complement of the merged (sorted, disjoint) ranges.
         let mut gaps = Vec::new();
         let mut at = 0usize;
-        for (a, b) in taken {
+        for (a, b) in exif::merge(taken) {
             if a > at {
                 gaps.push((at, a));
             }
-            at = at.max(b);
+            at = b;
         }
         if at < payload.len() {
             gaps.push((at, payload.len()));

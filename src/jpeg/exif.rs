@@ -266,7 +266,7 @@ fn overlaps(ranges: &[(usize, usize)], a: usize, b: usize) -> bool {
 }
 
 /// Sort and merge ranges into disjoint ones (touching ones joined).
-fn merge(mut ranges: Vec<(usize, usize)>) -> Vec<(usize, usize)> {
+pub(crate) fn merge(mut ranges: Vec<(usize, usize)>) -> Vec<(usize, usize)> {
     ranges.sort_unstable();
     let mut out: Vec<(usize, usize)> = Vec::with_capacity(ranges.len());
     for (a, b) in ranges {

@@ -3,11 +3,12 @@
 
 use std::process::ExitCode;
 
+use clap::ValueEnum;
 use jsec::crypto::Key;
 use jsec::fspe::{Cipher, Direction};
 
 use crate::args::{
-    Cli, Command, CryptArgs, DecryptArgs, DeriveKeyArgs, J2kCommand, KeyType, KeygenArgs,
+    Cli, Command, CryptArgs, DecryptArgs, DeriveKeyArgs, ExifArg, J2kCommand, KeyType, KeygenArgs,
 };
 use crate::batch::{self, Job, Outcome};
 use crate::fsio::{self, Failure};
@@ -97,9 +98,7 @@ fn exif_value_hint(a: &CryptArgs) -> Result<(), Failure> {
         return Ok(());
     };
     let text = first.to_string_lossy();
-    let classes = text
-        .split(',')
-        .all(|c| matches!(c, "gps" | "identity" | "dates"));
+    let classes = text.split(',').all(|c| ExifArg::from_str(c, false).is_ok());
     if a.fspe.exif.is_some() && classes && !first.exists() {
         return Err(Failure::usage(format!(
             "--exif takes its classes after '=' (--exif={text}); `{text}` was read as an input file"
