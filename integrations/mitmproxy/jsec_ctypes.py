@@ -196,18 +196,23 @@ class Key:
         self.close()
 
 
+def _parse_flags(text: str, table: dict[str, int], what: str) -> int:
+    """A comma-separated list of names from ``table`` to the OR of their flags."""
+    flags = 0
+    for name in text.split(","):
+        name = name.strip()
+        if name not in table:
+            raise ValueError(f"unknown {what} {name!r} ({', '.join(table)})")
+        flags |= table[name]
+    return flags
+
+
 def parse_bands(text: str) -> int:
     """``"dc,ac-low,ac-high"`` (or ``"all"``) to the band flags."""
     text = text.strip().lower()
     if text in ("", "all"):
         return BANDS["dc"] | BANDS["ac-low"] | BANDS["ac-high"]
-    flags = 0
-    for name in text.split(","):
-        name = name.strip()
-        if name not in BANDS:
-            raise ValueError(f"unknown band {name!r} (dc, ac-low, ac-high)")
-        flags |= BANDS[name]
-    return flags
+    return _parse_flags(text, BANDS, "band")
 
 
 def parse_metadata(text: str) -> int:
@@ -216,13 +221,7 @@ def parse_metadata(text: str) -> int:
     text = text.strip().lower()
     if text in ("", "none"):
         return 0
-    flags = 0
-    for name in text.split(","):
-        name = name.strip()
-        if name not in METADATA:
-            raise ValueError(f"unknown EXIF class {name!r} (gps, identity, dates)")
-        flags |= METADATA[name]
-    return flags
+    return _parse_flags(text, METADATA, "EXIF class")
 
 
 def parse_region(text: str) -> Optional[tuple[int, int, int, int]]:
