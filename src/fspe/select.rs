@@ -372,6 +372,22 @@ impl<F: FnMut(u8, u64, &mut [u8], Planes<'_>) -> Result<()>> Visitor for SelectV
         true
     }
 
+    /// Uniform scans keep no ring records: the additional bits are the
+    /// level-0 plane's bits (`settle` reads them there).
+    #[inline(always)]
+    fn record8_uniform(&mut self, index: usize, a: u64) -> bool {
+        let Some(d) = self.masks[0].get_mut(index..index + 8) else {
+            return false;
+        };
+        d.copy_from_slice(&a.to_be_bytes());
+        true
+    }
+
+    #[inline(always)]
+    fn record1_uniform(&mut self, index: usize, a: u8) {
+        self.masks[0][index] = a;
+    }
+
     #[inline(always)]
     fn record1(&mut self, index: usize, a: u8, sel: [u8; 3]) {
         let [m0, m1, m2] = &mut self.masks;
@@ -469,8 +485,12 @@ impl<F: FnMut(u8, u64, &mut [u8], Planes<'_>) -> Result<()>> SelectVisit<'_, F> 
     fn settle_byte(&mut self, index: usize, value: u8, consumed: u8) {
         let abs = self.base + index as u64;
         let s = &mut *self.sel;
-        let r = abs as usize & (ADDL_RING - 1);
-        let a = std::mem::take(&mut s.addl[r]);
+        let a = if s.all_selected {
+            // A uniform scan: recorded in the level-0 plane only.
+            self.masks[0][index]
+        } else {
+            std::mem::take(&mut s.addl[abs as usize & (ADDL_RING - 1)])
+        };
         let huff = consumed & !a;
         let huff_zero = huff & !value != 0;
         let eligible = match s.rule {
@@ -505,11 +525,17 @@ impl<F: FnMut(u8, u64, &mut [u8], Planes<'_>) -> Result<()>> SelectVisit<'_, F> 
     #[inline(always)]
     fn settle_chunk(&mut self, index: usize, bytes: &[u8]) {
         let abs = self.base + index as u64;
-        let r = abs as usize & (ADDL_RING - 1);
         let s = &mut *self.sel;
-        let rec = &mut s.addl[r..r + 8];
-        let a = u64::from_be_bytes((&*rec).try_into().expect("8 bytes"));
-        rec.fill(0);
+        let a = if s.all_selected {
+            // A uniform scan: recorded in the level-0 plane only.
+            u64::from_be_bytes(self.masks[0][index..index + 8].try_into().expect("8 bytes"))
+        } else {
+            let r = abs as usize & (ADDL_RING - 1);
+            let rec = &mut s.addl[r..r + 8];
+            let a = u64::from_be_bytes((&*rec).try_into().expect("8 bytes"));
+            rec.fill(0);
+            a
+        };
         let v = u64::from_be_bytes(bytes.try_into().expect("8 bytes"));
         // Lanes where the value is 0xFF; lanes whose Huffman bits (all but
         // the additional bits) hold no 0.

@@ -106,6 +106,19 @@ pub trait Visitor: sealed::Sealed {
     /// Record the bit classes of the one data byte at window index `index`.
     #[inline(always)]
     fn record1(&mut self, _index: usize, _additional: u8, _selected: [u8; 3]) {}
+    /// `record8` in a scan where [`Visitor::all_selected`] held: every
+    /// additional bit is selected at level 0 (`selected` would be
+    /// `[additional, 0, 0]`), so a visitor may keep a single plane for such
+    /// scans.
+    #[inline(always)]
+    fn record8_uniform(&mut self, index: usize, additional: u64) -> bool {
+        self.record8(index, additional, &[additional, 0, 0])
+    }
+    /// `record1` in a scan where [`Visitor::all_selected`] held.
+    #[inline(always)]
+    fn record1_uniform(&mut self, index: usize, additional: u8) {
+        self.record1(index, additional, [additional, 0, 0])
+    }
     /// The bytes at window indices `index..index + bytes.len()` (their
     /// values in `bytes`) hold only consumed bits and their records are
     /// final. Stuffed zeros among them were never recorded (their records
@@ -228,6 +241,9 @@ struct Hot {
 
 /// Multi-symbol groups decoded per refill test (see `decode_block`).
 const GROUPS_PER_FILL: u32 = 4;
+// In uniform scans the groups between two refill tests are recorded at once:
+// their bits and the fewer than 8 pending before them fit the accumulators.
+const _: () = assert!(7 + GROUPS_PER_FILL * MULTI_BITS <= 64);
 
 /// Settle recorded bytes once at least this many are pending (amortises the
 /// settle call; small enough to stay in the L1 cache).
@@ -835,11 +851,15 @@ fn emit<V: Visitor>(
     // Data bytes from `last_ff` on are consecutive in the file, so the eight
     // starting at `acc.byte` sit at `acc.byte + next - loaded`.
     let fast = bits.last_ff <= acc.byte && {
-        let at = acc.byte + bits.next - bits.loaded;
-        v.record8((at - base) as usize, acc.a, &sel)
+        let at = ((acc.byte + bits.next - bits.loaded) - base) as usize;
+        if uniform {
+            v.record8_uniform(at, acc.a)
+        } else {
+            v.record8(at, acc.a, &sel)
+        }
     };
     if !fast {
-        emit_slow(*bits, *acc, sel, ring, base, v);
+        emit_slow(*bits, *acc, sel, ring, base, v, uniform);
     }
     let whole = acc.n >> 3;
     let sh = whole * 8;
@@ -864,16 +884,22 @@ fn emit_slow<V: Visitor>(
     ring: &Ring,
     base: u64,
     v: &mut V,
+    uniform: bool,
 ) {
     for j in 0..acc.n.div_ceil(8) {
         let off = bits.offset_of(ring, acc.byte + j as u64);
         let sh = 56 - 8 * j;
-        let s = [
-            (sel[0] >> sh) as u8,
-            (sel[1] >> sh) as u8,
-            (sel[2] >> sh) as u8,
-        ];
-        v.record1((off - base) as usize, (acc.a >> sh) as u8, s);
+        let (index, a) = ((off - base) as usize, (acc.a >> sh) as u8);
+        if uniform {
+            v.record1_uniform(index, a);
+        } else {
+            let s = [
+                (sel[0] >> sh) as u8,
+                (sel[1] >> sh) as u8,
+                (sel[2] >> sh) as u8,
+            ];
+            v.record1(index, a, s);
+        }
     }
 }
 
@@ -998,8 +1024,11 @@ fn decode_mcu<V: Visitor, const U: bool>(
 /// is kept, and the accumulators are recorded after every code word: one
 /// 8-byte store costs less than the "32 bits pending?" test, whose outcome
 /// follows the code lengths and mispredicts about one time in three.
+///
+/// `DEFER` (only with `U`): do not record; the caller records before more
+/// than 64 bits can be pending (`decode_block`'s groups).
 #[inline(always)]
-fn consume<V: Visitor, const U: bool>(
+fn consume<V: Visitor, const U: bool, const DEFER: bool>(
     h: &mut Hot,
     ring: &Ring,
     e: Entry,
@@ -1011,7 +1040,7 @@ fn consume<V: Visitor, const U: bool>(
     h.bits.skip(total);
     if V::RECORDS {
         let acc = &mut h.acc;
-        debug_assert!(acc.n < 32);
+        debug_assert!(acc.n < 32 || (U && DEFER && acc.n + total <= 64));
         debug_assert!(!U || sel == 1);
         // The entry's mask is left-aligned on the code word's first bit.
         let m = (e & 0xFFFF_FFFF_0000_0000) >> acc.n;
@@ -1023,7 +1052,7 @@ fn consume<V: Visitor, const U: bool>(
             acc.s[(sel & 3) as usize] |= m;
             acc.count[(sel & 3) as usize] += (e >> 8) & 15;
         }
-        if U || acc.n >= 32 {
+        if (U && !DEFER) || (!U && acc.n >= 32) {
             emit(&h.bits, acc, ring, base, v, U);
         }
     }
@@ -1068,7 +1097,7 @@ fn decode_block<V: Visitor, const U: bool>(
     } else {
         0
     };
-    consume::<V, U>(h, ring, e, sel, base, v);
+    consume::<V, U, false>(h, ring, e, sel, base, v);
     // AC coefficients.
     let mut k = 1usize;
     while k < 64 {
@@ -1105,12 +1134,21 @@ fn decode_block<V: Visitor, const U: bool>(
                 if first != last {
                     break;
                 }
-                consume::<V, U>(h, ring, g, first, base, v);
+                consume::<V, U, true>(h, ring, g, first, base, v);
                 k += dk;
                 if g & 0x80 != 0 {
+                    if U && V::RECORDS {
+                        emit(&h.bits, &mut h.acc, ring, base, v, U);
+                    }
                     return Ok(()); // EOB
                 }
                 groups += 1;
+            }
+            // With `U`, the groups' bits are recorded here, once: at most
+            // 7 + 4 * 11 bits are pending (every other code word records
+            // itself, leaving fewer than 8).
+            if U && V::RECORDS {
+                emit(&h.bits, &mut h.acc, ring, base, v, U);
             }
             if groups == GROUPS_PER_FILL || k >= 64 {
                 continue;
@@ -1135,7 +1173,7 @@ fn decode_block<V: Visitor, const U: bool>(
         }
         if s == 0 {
             // No additional bits: the code is unused (1 keeps `U` exact).
-            consume::<V, U>(h, ring, e, U as u8, base, v);
+            consume::<V, U, false>(h, ring, e, U as u8, base, v);
             if r == 15 {
                 k += 16;
                 continue;
@@ -1152,7 +1190,7 @@ fn decode_block<V: Visitor, const U: bool>(
             0
         };
         let sel = if U { 1 } else { v.coef(k, value) };
-        consume::<V, U>(h, ring, e, sel, base, v);
+        consume::<V, U, false>(h, ring, e, sel, base, v);
         k += 1;
     }
     Ok(())
