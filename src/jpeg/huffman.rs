@@ -10,10 +10,10 @@ const LOOKUP_BITS: u32 = 9;
 ///
 /// | bits  | field |
 /// |-------|-------|
-/// | 0-7   | code length `len` (1..=16) |
+/// | 0-7   | `len + s`, the bits of code and additional bits together |
 /// | 8-11  | size `s` = symbol & 15 (number of additional bits) |
 /// | 12-15 | run `r` = symbol >> 4 (0 for DC symbols) |
-/// | 16-23 | `len + s`, the bits of code and additional bits together |
+/// | 16-23 | code length `len` (1..=16) |
 /// | 24-31 | the symbol |
 /// | 32-63 | the additional bits' positions, as a mask left-aligned on the code word's first bit |
 pub(crate) type Entry = u64;
@@ -27,10 +27,10 @@ const fn pack(len: u32, sym: u8) -> Entry {
     let amask = (((1u64 << s) - 1) << (32 - total)) & 0xFFFF_FFFF;
     (amask << 32)
         | ((sym as u64) << 24)
-        | ((total as u64) << 16)
+        | ((len as u64) << 16)
         | ((r as u64) << 12)
         | ((s as u64) << 8)
-        | len as u64
+        | total as u64
 }
 
 /// Bits of lookahead of the multi-symbol AC table.
@@ -43,11 +43,11 @@ pub(crate) const MULTI_BITS: u32 = 11;
 ///
 /// | bits  | field |
 /// |-------|-------|
-/// | 0-6   | `dk`: coefficient positions advanced by the coefficient symbols (sum of run + 1) |
-/// | 7     | the run ends with EOB |
+/// | 0-7   | bits consumed |
 /// | 8-11  | number of additional bits |
 /// | 12-15 | run of the first symbol (its coefficient is at `k + run`) |
-/// | 16-23 | bits consumed |
+/// | 16-22 | `dk`: coefficient positions advanced by the coefficient symbols (sum of run + 1) |
+/// | 23    | the run ends with EOB |
 /// | 24-31 | `dk` + the EOB bit: the group is valid at position `k` when `k + this <= 64` |
 /// | 32-63 | the additional bits' positions, left-aligned on the first code bit |
 ///
@@ -157,7 +157,7 @@ impl HuffmanTable {
             // The remaining bits, left-aligned in 16 (zeros after them).
             let peek = ((p << used) & ((1 << MULTI_BITS) - 1)) << (16 - MULTI_BITS);
             let Some(e) = self.entry(peek) else { break };
-            let (len, sym) = ((e & 0xFF) as u32, (e >> 24) as u8);
+            let (len, sym) = ((e >> 16 & 0xFF) as u32, (e >> 24) as u8);
             let (r, sz) = ((sym >> 4) as u32, (sym & 15) as u32);
             if len + sz > rest || sym == 0xF0 {
                 break; // incomplete, or ZRL (left to the one-symbol path)
@@ -181,11 +181,11 @@ impl HuffmanTable {
         let need = dk + eob as u32;
         ((amask & 0xFFFF_FFFF) << 32)
             | ((need as u64) << 24)
-            | ((used as u64) << 16)
+            | ((eob as u64) << 23)
+            | ((dk as u64) << 16)
             | ((run1.unwrap_or(0) as u64) << 12)
             | ((nadd as u64) << 8)
-            | ((eob as u64) << 7)
-            | dk as u64
+            | used as u64
     }
 
     /// The multi-symbol group starting with the next `MULTI_BITS` bits of
@@ -200,7 +200,7 @@ impl HuffmanTable {
     #[inline(always)]
     pub fn decode(&self, peek: u32) -> Option<(u32, u8)> {
         self.entry(peek)
-            .map(|e| ((e & 0xFF) as u32, (e >> 24) as u8))
+            .map(|e| ((e >> 16 & 0xFF) as u32, (e >> 24) as u8))
     }
 
     /// Decode one code word from the 16 bits `peek` (MSB first) into its
@@ -344,11 +344,11 @@ mod tests {
         let t = small_ac();
         // 10 1 | 10 0 | 0 (EOB) | 1111: two size-1 coefficients, then EOB.
         let g = t.group(peek("10110000111"));
-        assert_eq!(g & 0x7F, 2, "coefficient positions advanced");
-        assert_eq!(g >> 7 & 1, 1, "ends with EOB");
+        assert_eq!(g >> 16 & 0x7F, 2, "coefficient positions advanced");
+        assert_eq!(g >> 23 & 1, 1, "ends with EOB");
         assert_eq!(g >> 8 & 15, 2, "additional bits");
         assert_eq!(g >> 12 & 15, 0, "run of the first symbol");
-        assert_eq!(g >> 16 & 0xFF, 7, "bits consumed");
+        assert_eq!(g & 0xFF, 7, "bits consumed");
         assert_eq!(g >> 24 & 0xFF, 3, "need = dk + EOB");
         assert_eq!(
             g >> 32,
@@ -362,13 +362,13 @@ mod tests {
         let t = small_ac();
         // 111 01 | 111 10 | 1: the third symbol does not fit in 11 bits.
         let g = t.group(peek("11101111101"));
-        assert_eq!((g & 0x7F, g >> 7 & 1, g >> 16 & 0xFF), (4, 0, 10));
+        assert_eq!((g >> 16 & 0x7F, g >> 23 & 1, g & 0xFF), (4, 0, 10));
         assert_eq!(g >> 12 & 15, 1);
         assert_eq!(g >> 8 & 15, 4);
         // A ZRL first: no group; a ZRL later ends the group before it.
-        assert_eq!(t.group(peek("11000000000")) >> 16 & 0xFF, 0);
+        assert_eq!(t.group(peek("11000000000")) & 0xFF, 0);
         let g = t.group(peek("10111000000"));
-        assert_eq!((g & 0x7F, g >> 16 & 0xFF), (1, 3));
+        assert_eq!((g >> 16 & 0x7F, g & 0xFF), (1, 3));
     }
 
     #[test]

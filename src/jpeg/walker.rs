@@ -1036,7 +1036,8 @@ fn consume<V: Visitor, const U: bool, const DEFER: bool>(
     base: u64,
     v: &mut V,
 ) {
-    let total = (e >> 16) as u32 & 0xFF;
+    // Bits 0-7: x86 shifts take the count from them without extracting it.
+    let total = e as u32 & 0xFF;
     h.bits.skip(total);
     if V::RECORDS {
         let acc = &mut h.acc;
@@ -1081,7 +1082,7 @@ fn decode_block<V: Visitor, const U: bool>(
         last,
         "invalid Huffman code for a DC difference",
     )?;
-    let (len, s) = (e as u32 & 0xFF, (e >> 8) as u32 & 15);
+    let (len, s) = ((e >> 16) as u32 & 0xFF, (e >> 8) as u32 & 15);
     if len + s > h.bits.available() {
         return Err(Stop::Short(h.bits.short(last)));
     }
@@ -1115,11 +1116,11 @@ fn decode_block<V: Visitor, const U: bool>(
             let mut groups = 0;
             while groups < GROUPS_PER_FILL && k < 64 {
                 let g = act.group(h.bits.peek16());
-                let used = (g >> 16) as u32 & 0xFF;
+                let used = g as u32 & 0xFF;
                 if used == 0 || used > h.bits.available() || k + (g >> 24 & 0xFF) as usize > 64 {
                     break;
                 }
-                let dk = (g & 0x7F) as usize;
+                let dk = (g >> 16 & 0x7F) as usize;
                 // First and last coefficient of the run (both `k` for a lone
                 // EOB, which has no additional bits: its code is unused).
                 // No branch on `dk`: lone EOBs are frequent and unpredictable.
@@ -1136,7 +1137,7 @@ fn decode_block<V: Visitor, const U: bool>(
                 }
                 consume::<V, U, true>(h, ring, g, first, base, v);
                 k += dk;
-                if g & 0x80 != 0 {
+                if g & 1 << 23 != 0 {
                     if U && V::RECORDS {
                         emit(&h.bits, &mut h.acc, ring, base, v, U);
                     }
@@ -1164,7 +1165,7 @@ fn decode_block<V: Visitor, const U: bool>(
             "invalid Huffman code for an AC coefficient",
         )?;
         let (len, s, r) = (
-            e as u32 & 0xFF,
+            (e >> 16) as u32 & 0xFF,
             (e >> 8) as u32 & 15,
             (e >> 12) as usize & 15,
         );
