@@ -67,7 +67,9 @@ pub(crate) struct Selector {
     /// eligible under `full`, selected bits not encrypted.
     pending: [u64; 3],
     /// Ring of additional-bit records, indexed by absolute offset modulo
-    /// `ADDL_RING`, between recording and settling (zero otherwise).
+    /// `ADDL_RING`, between recording and settling (zero otherwise). Unused
+    /// when `all_selected`: the level-0 plane then holds exactly the
+    /// additional bits until settling.
     addl: Vec<u8>,
     pub(crate) stats: BitStats,
     /// Byte span of entropy-coded data per scan (absolute, inclusive start,
