@@ -6,6 +6,7 @@
 #   jsec_cargo                                    (custom target running the build)
 #   jsec::jsec_shared, jsec::jsec_static          (IMPORTED GLOBAL libraries)
 #   JSEC_LIB_DIR                                  (build-tree copy of the libraries)
+#   jsec_cli, JSEC_CLI_EXECUTABLE                 (the command-line tool, when JSEC_CLI)
 #
 # cargo keeps its own, exact dependency tracking; the DEPENDS list below only
 # decides when CMake asks cargo again. The libraries are copied out of cargo's
@@ -26,7 +27,7 @@ endif()
 set(JSEC_CARGO_TARGET_DIR "${_jsec_default_target_dir}" CACHE PATH
     "cargo target directory used to build libjsec (default: \$CARGO_TARGET_DIR or <source>/target)")
 set(JSEC_CARGO_FLAGS "" CACHE STRING
-    "Extra arguments for `cargo build --release --lib` (a ;-list, e.g. --locked)")
+    "Extra arguments for `cargo build --release --lib` and `cargo rustc --release --bin jsec` (a ;-list, e.g. --locked)")
 
 set(_jsec_cargo_out "${JSEC_CARGO_TARGET_DIR}/release")
 set(JSEC_LIB_DIR "${PROJECT_BINARY_DIR}/jsec-lib")
@@ -92,4 +93,50 @@ if(JSEC_LINK_STATIC)
   add_library(jsec::jsec ALIAS jsec::jsec_static)
 else()
   add_library(jsec::jsec ALIAS jsec::jsec_shared)
+endif()
+
+# --- The command-line tool -----------------------------------------------------
+# `jsec` is built with `cargo rustc`, which can pass flags to the binary's own
+# compilation only. On Linux with glibc it is linked as a static PIE
+# (-C target-feature=+crt-static): no dynamic loader, no shared libraries to
+# map and relocate at every start, which is most of a short run's fixed cost
+# (docs/cli.md, Benchmarks). The flag cannot go to `cargo build`: it would
+# reach the cdylib (dropped under crt-static) and the proc-macro crates.
+# cargo caches both variants of the binary, so builds of either do not
+# invalidate the other; target/release/jsec is whichever was built last, so
+# the result is copied into the build tree at once.
+option(JSEC_CLI "Build and install the jsec command-line tool" ON)
+set(_jsec_static_ok OFF)
+if(CMAKE_SYSTEM_NAME STREQUAL "Linux")
+  find_program(RUSTC_EXECUTABLE rustc HINTS "$ENV{CARGO_HOME}/bin" "$ENV{HOME}/.cargo/bin")
+  if(RUSTC_EXECUTABLE)
+    execute_process(COMMAND "${RUSTC_EXECUTABLE}" -vV OUTPUT_VARIABLE _jsec_rustc_vv
+                    RESULT_VARIABLE _jsec_rustc_rc ERROR_QUIET)
+    if(_jsec_rustc_rc EQUAL 0 AND _jsec_rustc_vv MATCHES "\nhost: [^\n]*-linux-gnu")
+      set(_jsec_static_ok ON)
+    endif()
+  endif()
+endif()
+option(JSEC_CLI_STATIC "Link the jsec tool as a static PIE (Linux glibc hosts)" ${_jsec_static_ok})
+if(JSEC_CLI)
+  set(JSEC_CLI_EXECUTABLE "${PROJECT_BINARY_DIR}/jsec-bin/jsec${CMAKE_EXECUTABLE_SUFFIX}")
+  set(_jsec_cli_flags "")
+  if(JSEC_CLI_STATIC)
+    set(_jsec_cli_flags -- -C target-feature=+crt-static)
+  endif()
+  add_custom_command(
+    OUTPUT "${JSEC_CLI_EXECUTABLE}"
+    COMMAND "${CMAKE_COMMAND}" -E env "CARGO_TARGET_DIR=${JSEC_CARGO_TARGET_DIR}"
+            "${CARGO_EXECUTABLE}" rustc --release --bin jsec ${JSEC_CARGO_FLAGS} ${_jsec_cli_flags}
+    COMMAND "${CMAKE_COMMAND}" -E make_directory "${PROJECT_BINARY_DIR}/jsec-bin"
+    COMMAND "${CMAKE_COMMAND}" -E copy
+            "${_jsec_cargo_out}/jsec${CMAKE_EXECUTABLE_SUFFIX}" "${JSEC_CLI_EXECUTABLE}"
+    DEPENDS ${_jsec_rust_sources} ${_jsec_cargo_inputs}
+    WORKING_DIRECTORY "${PROJECT_SOURCE_DIR}"
+    COMMENT "cargo rustc --release --bin jsec (static PIE: ${JSEC_CLI_STATIC})"
+    USES_TERMINAL
+    VERBATIM)
+  add_custom_target(jsec_cli ALL DEPENDS "${JSEC_CLI_EXECUTABLE}")
+  # One cargo at a time (they would wait for each other's lock anyway).
+  add_dependencies(jsec_cli jsec_cargo)
 endif()

@@ -54,6 +54,13 @@ foreach(_f "${_lib}/libjsec.so.${EXPECTED_VERSION}" "${_lib}/libjsec.a"
     message(FATAL_ERROR "consumer-test: not installed: ${_f}")
   endif()
 endforeach()
+if(CLI)
+  # The tool, when the build has it (JSEC_CLI): installed, and it runs.
+  run_checked("the installed jsec tool" "${_prefix}/bin/jsec" --version)
+  if(NOT RUN_OUT STREQUAL "jsec ${EXPECTED_VERSION}\n")
+    message(FATAL_ERROR "consumer-test: installed jsec --version printed: ${RUN_OUT}")
+  endif()
+endif()
 if(IS_SYMLINK "${_lib}/libjsec.so.${EXPECTED_VERSION}")
   message(FATAL_ERROR "consumer-test: libjsec.so.${EXPECTED_VERSION} should be a regular file")
 endif()

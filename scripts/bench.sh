@@ -16,6 +16,10 @@
 # the same machine; the shell's fork and exec (a fraction of a millisecond,
 # in both times) makes that ratio slightly conservative.
 #
+# jsec is built as CMake builds and installs it: a static PIE on Linux glibc
+# hosts (no dynamic loading at each start); the last line per file gives the
+# interleaved ratio of `cargo build`'s dynamically linked binary too.
+#
 # Usage: scripts/bench.sh [FILE...]   (default: the two corpus files)
 # Env:   JSEC_CORPUS (default: ../shared/corpus next to the repository),
 #        RUNS (loop mode only, default 10), ROUNDS (interleaved ratio,
@@ -37,12 +41,27 @@ for tool in djpeg jpegtran; do
     }
 done
 
-echo "== building jsec (release)"
-(cd "$repo" && cargo build --release --quiet --bin jsec)
-jsec=${CARGO_TARGET_DIR:-$repo/target}/release/jsec
-
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
+
+# The tool as CMake builds and installs it (cmake/cargo.cmake): a static PIE
+# on Linux glibc hosts. `cargo build`'s dynamically linked binary is measured
+# too (interleaved ratios only), to show what the link costs.
+out=${CARGO_TARGET_DIR:-$repo/target}/release/jsec
+echo "== building jsec (release)"
+(cd "$repo" && cargo build --release --quiet --bin jsec)
+cp "$out" "$tmp/jsec-dynamic"
+host=$(rustc -vV 2>/dev/null | sed -n 's/^host: //p')
+if [[ $host == *-linux-gnu ]]; then
+    (cd "$repo" && cargo rustc --release --quiet --bin jsec -- -C target-feature=+crt-static)
+    cp "$out" "$tmp/jsec"
+    link="static PIE, as CMake builds and installs it"
+else
+    cp "$out" "$tmp/jsec"
+    link="dynamically linked (not a Linux glibc host)"
+fi
+jsec=$tmp/jsec
+echo "== jsec: $link"
 "$jsec" keygen -o "$tmp/key.hex"
 
 files=("$@")
@@ -155,4 +174,9 @@ for f in "${files[@]}"; do
     read -r m q1 q3 < <(interleaved file -- "$jsec" encrypt --jobs 1 --key "$tmp/key.hex" "$f" "$tmp/out.jpg" \
         -- jpegtran -copy all -outfile "$tmp/jt.jpg" "$f")
     echo "  interleaved, $rounds rounds: ${m}x the speed of jpegtran (quartiles $q1-$q3), both writing a file"
+    if ! cmp -s "$tmp/jsec" "$tmp/jsec-dynamic"; then
+        read -r m q1 q3 < <(interleaved dyn -- "$tmp/jsec-dynamic" encrypt --jobs 1 --key "$tmp/key.hex" "$f" \
+            "$tmp/out.jpg" -- jpegtran -copy all -outfile "$tmp/jt.jpg" "$f")
+        echo "  interleaved, $rounds rounds, cargo build's dynamically linked jsec: ${m}x (quartiles $q1-$q3), both writing a file"
+    fi
 done
