@@ -109,7 +109,8 @@ impl Selector {
             dc_counted: [-1; 4],
             count_from: 0,
             pending: [0; 3],
-            addl: vec![0; ADDL_RING],
+            // Allocated by `frame` when a scan may be non-uniform.
+            addl: Vec::new(),
             stats: BitStats::default(),
             spans: Vec::new(),
         }
@@ -197,6 +198,11 @@ pub(crate) type Planes<'a> = [&'a mut [u8]; 3];
 /// window's mask arrays.
 pub(crate) struct SelectVisit<'a, F: FnMut(u8, u64, &mut [u8], Planes<'_>) -> Result<()>> {
     pub(crate) sel: &'a mut Selector,
+    /// Selected bits per key level, one byte per window byte. Must be zero
+    /// over entropy-coded data not yet recorded: stuffed zeros are never
+    /// recorded, and in uniform scans `settle` takes the level-0 plane's
+    /// bits for the additional bits (a stale bit would make a stuffed zero
+    /// eligible under `paper`).
     pub(crate) masks: Planes<'a>,
     pub(crate) base: u64,
     pub(crate) on_segment: F,
@@ -243,6 +249,9 @@ impl<F: FnMut(u8, u64, &mut [u8], Planes<'_>) -> Result<()>> Visitor for SelectV
             .collect();
         s.all_selected =
             s.region.is_none() && s.table.iter().all(|t| t.iter().all(|&code| code == 1));
+        if !s.all_selected && s.addl.is_empty() {
+            s.addl = vec![0; ADDL_RING];
+        }
         s.frame = Some(frame.clone());
         Ok(())
     }
@@ -483,7 +492,8 @@ impl<F: FnMut(u8, u64, &mut [u8], Planes<'_>) -> Result<()>> SelectVisit<'_, F> 
     /// the bits in `consumed` are code or additional bits: clear its
     /// selection if the rule excludes it, and note the statistics
     /// corrections (`segment_bits` counts every additional bit as eligible
-    /// and every selected one as encrypted). Clears its ring record.
+    /// and every selected one as encrypted). Clears its ring record (none in
+    /// uniform scans: the additional bits are read from the level-0 plane).
     fn settle_byte(&mut self, index: usize, value: u8, consumed: u8) {
         let abs = self.base + index as u64;
         let s = &mut *self.sel;

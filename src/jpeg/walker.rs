@@ -122,8 +122,8 @@ pub trait Visitor: sealed::Sealed {
     /// The bytes at window indices `index..index + bytes.len()` (their
     /// values in `bytes`) hold only consumed bits and their records are
     /// final. Stuffed zeros among them were never recorded (their records
-    /// keep whatever the visitor initialised them to). Called in file order,
-    /// each byte once.
+    /// keep whatever the visitor initialised them to, or the zero lanes of a
+    /// `record8` that reached them). Called in file order, each byte once.
     fn settle(&mut self, _index: usize, _bytes: &[u8]) {}
     /// The last data byte of an entropy-coded segment, at window index
     /// `index` with value `value`, is final: only the bits in `consumed` are
@@ -176,8 +176,10 @@ struct Acc {
     /// Index (in the entropy-coded segment) of the data byte holding the
     /// first bit of `a` / `s`: every data byte before it has been recorded.
     byte: u64,
-    /// Bits consumed since the start of data byte `byte` (below 32 between
-    /// symbols, so a symbol of at most 27 bits always fits).
+    /// Bits consumed since the start of data byte `byte`: below 32 before a
+    /// symbol, so one of at most 27 bits always fits; only a batch of
+    /// multi-symbol groups in a uniform scan, recorded once at its end
+    /// (`decode_block`), takes it up to 7 + 4 * 11 bits.
     n: u32,
     /// Additional bits since data byte `byte`, MSB first.
     a: u64,
