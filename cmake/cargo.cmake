@@ -100,24 +100,40 @@ endif()
 # compilation only. On Linux with glibc it is linked as a static PIE
 # (-C target-feature=+crt-static): no dynamic loader, no shared libraries to
 # map and relocate at every start, which is most of a short run's fixed cost
-# (docs/cli.md, Benchmarks). The flag cannot go to `cargo build`: it would
-# reach the cdylib (dropped under crt-static) and the proc-macro crates.
-# cargo caches both variants of the binary, so builds of either do not
-# invalidate the other; target/release/jsec is whichever was built last, so
-# the result is copied into the build tree at once.
-option(JSEC_CLI "Build and install the jsec command-line tool" ON)
-set(_jsec_static_ok OFF)
-if(CMAKE_SYSTEM_NAME STREQUAL "Linux")
-  find_program(RUSTC_EXECUTABLE rustc HINTS "$ENV{CARGO_HOME}/bin" "$ENV{HOME}/.cargo/bin")
-  if(RUSTC_EXECUTABLE)
-    execute_process(COMMAND "${RUSTC_EXECUTABLE}" -vV OUTPUT_VARIABLE _jsec_rustc_vv
-                    RESULT_VARIABLE _jsec_rustc_rc ERROR_QUIET)
-    if(_jsec_rustc_rc EQUAL 0 AND _jsec_rustc_vv MATCHES "\nhost: [^\n]*-linux-gnu")
+# (docs/cli.md, "How the tool is linked"). The flag cannot go to
+# `cargo build`: it would reach the cdylib (dropped under crt-static) and the
+# proc-macro crates. cargo caches both variants of the binary, but
+# target/release/jsec is whichever was built last: the copy into the build
+# tree follows the build at once and checks the link (cli_copy.cmake), so a
+# concurrent `cargo build` in the same target directory fails this step
+# (run the build again) instead of installing the other variant.
+option(JSEC_CLI "Build and install the jsec command-line tool (needs the default cargo features)" ON)
+if(NOT DEFINED CACHE{JSEC_CLI_STATIC})
+  # Default: ON when cargo builds for a *-linux-gnu host and rustc can link a
+  # static PIE there (static glibc, libc.a, is installed: Debian libc6-dev).
+  set(_jsec_static_ok OFF)
+  execute_process(COMMAND "${CARGO_EXECUTABLE}" -vV OUTPUT_VARIABLE _jsec_cargo_vv
+                  RESULT_VARIABLE _jsec_rc ERROR_QUIET)
+  get_filename_component(_jsec_cargo_bindir "${CARGO_EXECUTABLE}" DIRECTORY)
+  find_program(RUSTC_EXECUTABLE rustc HINTS "${_jsec_cargo_bindir}" NO_CACHE)
+  if(_jsec_rc EQUAL 0 AND _jsec_cargo_vv MATCHES "\nhost: [^\n]*-linux-gnu" AND RUSTC_EXECUTABLE)
+    set(_jsec_probe "${PROJECT_BINARY_DIR}/jsec-static-probe")
+    file(MAKE_DIRECTORY "${_jsec_probe}")
+    file(WRITE "${_jsec_probe}/probe.rs" "fn main() {}\n")
+    execute_process(COMMAND "${RUSTC_EXECUTABLE}" -C target-feature=+crt-static
+                            -o "${_jsec_probe}/probe" "${_jsec_probe}/probe.rs"
+                    RESULT_VARIABLE _jsec_rc OUTPUT_QUIET ERROR_VARIABLE _jsec_probe_err)
+    if(_jsec_rc EQUAL 0)
       set(_jsec_static_ok ON)
+    else()
+      message(STATUS "jsec: rustc cannot link a static PIE here (static glibc missing?): "
+                     "the jsec tool is linked dynamically")
     endif()
+    file(REMOVE_RECURSE "${_jsec_probe}")
   endif()
+  set(JSEC_CLI_STATIC ${_jsec_static_ok} CACHE BOOL
+      "Link the jsec tool as a static PIE (default: ON where rustc can)")
 endif()
-option(JSEC_CLI_STATIC "Link the jsec tool as a static PIE (Linux glibc hosts)" ${_jsec_static_ok})
 if(JSEC_CLI)
   set(JSEC_CLI_EXECUTABLE "${PROJECT_BINARY_DIR}/jsec-bin/jsec${CMAKE_EXECUTABLE_SUFFIX}")
   set(_jsec_cli_flags "")
@@ -128,10 +144,14 @@ if(JSEC_CLI)
     OUTPUT "${JSEC_CLI_EXECUTABLE}"
     COMMAND "${CMAKE_COMMAND}" -E env "CARGO_TARGET_DIR=${JSEC_CARGO_TARGET_DIR}"
             "${CARGO_EXECUTABLE}" rustc --release --bin jsec ${JSEC_CARGO_FLAGS} ${_jsec_cli_flags}
-    COMMAND "${CMAKE_COMMAND}" -E make_directory "${PROJECT_BINARY_DIR}/jsec-bin"
-    COMMAND "${CMAKE_COMMAND}" -E copy
-            "${_jsec_cargo_out}/jsec${CMAKE_EXECUTABLE_SUFFIX}" "${JSEC_CLI_EXECUTABLE}"
+    COMMAND "${CMAKE_COMMAND}"
+            "-DSRC=${_jsec_cargo_out}/jsec${CMAKE_EXECUTABLE_SUFFIX}"
+            "-DDST=${JSEC_CLI_EXECUTABLE}"
+            "-DSTATIC=${JSEC_CLI_STATIC}"
+            "-DREADELF=${CMAKE_READELF}"
+            -P "${CMAKE_CURRENT_LIST_DIR}/cli_copy.cmake"
     DEPENDS ${_jsec_rust_sources} ${_jsec_cargo_inputs}
+            "${CMAKE_CURRENT_LIST_DIR}/cli_copy.cmake"
     WORKING_DIRECTORY "${PROJECT_SOURCE_DIR}"
     COMMENT "cargo rustc --release --bin jsec (static PIE: ${JSEC_CLI_STATIC})"
     USES_TERMINAL

@@ -56,7 +56,7 @@ foreach(_f "${_lib}/libjsec.so.${EXPECTED_VERSION}" "${_lib}/libjsec.a"
 endforeach()
 if(CLI)
   # The tool, when the build has it (JSEC_CLI): installed, and it runs.
-  run_checked("the installed jsec tool" "${_prefix}/bin/jsec" --version)
+  run_checked("the installed jsec tool" "${_prefix}/${BINDIR}/jsec${CMAKE_EXECUTABLE_SUFFIX}" --version)
   if(NOT RUN_OUT STREQUAL "jsec ${EXPECTED_VERSION}\n")
     message(FATAL_ERROR "consumer-test: installed jsec --version printed: ${RUN_OUT}")
   endif()

@@ -51,14 +51,16 @@ out=${CARGO_TARGET_DIR:-$repo/target}/release/jsec
 echo "== building jsec (release)"
 (cd "$repo" && cargo build --release --quiet --bin jsec)
 cp "$out" "$tmp/jsec-dynamic"
-host=$(rustc -vV 2>/dev/null | sed -n 's/^host: //p')
-if [[ $host == *-linux-gnu ]]; then
-    (cd "$repo" && cargo rustc --release --quiet --bin jsec -- -C target-feature=+crt-static)
+host=$(cargo -vV 2>/dev/null | sed -n 's/^host: //p')
+if [[ $host != *-linux-gnu ]]; then
+    cp "$out" "$tmp/jsec"
+    link="dynamically linked (not a Linux glibc host)"
+elif (cd "$repo" && cargo rustc --release --quiet --bin jsec -- -C target-feature=+crt-static); then
     cp "$out" "$tmp/jsec"
     link="static PIE, as CMake builds and installs it"
 else
-    cp "$out" "$tmp/jsec"
-    link="dynamically linked (not a Linux glibc host)"
+    cp "$tmp/jsec-dynamic" "$tmp/jsec"
+    link="dynamically linked (no static PIE here: static glibc missing?), as CMake builds it here"
 fi
 jsec=$tmp/jsec
 echo "== jsec: $link"
