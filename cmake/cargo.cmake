@@ -151,7 +151,7 @@ if(JSEC_CLI)
             "-DREADELF=${CMAKE_READELF}"
             -P "${CMAKE_CURRENT_LIST_DIR}/cli_copy.cmake"
     DEPENDS ${_jsec_rust_sources} ${_jsec_cargo_inputs}
-            "${CMAKE_CURRENT_LIST_DIR}/cli_copy.cmake"
+            "${CMAKE_CURRENT_LIST_DIR}/cli_copy.cmake" "${CMAKE_CURRENT_LIST_DIR}/elf_link.cmake"
     WORKING_DIRECTORY "${PROJECT_SOURCE_DIR}"
     COMMENT "cargo rustc --release --bin jsec (static PIE: ${JSEC_CLI_STATIC})"
     USES_TERMINAL

@@ -22,14 +22,10 @@ if(STATIC)
   if(NOT READELF)
     message(FATAL_ERROR "cli-tool: readelf not found; cannot check the static link")
   endif()
-  execute_process(COMMAND "${READELF}" -l -d "${CLI}" RESULT_VARIABLE _rc
-                  OUTPUT_VARIABLE _elf ERROR_VARIABLE _err)
-  if(NOT _rc EQUAL 0)
-    message(FATAL_ERROR "cli-tool: readelf failed: ${_err}")
-  endif()
-  # A static PIE has no program interpreter and needs no shared library.
-  if(_elf MATCHES "INTERP" OR _elf MATCHES "\\(NEEDED\\)")
-    message(FATAL_ERROR "cli-tool: JSEC_CLI_STATIC is ON but ${CLI} is dynamically linked:\n${_elf}")
+  include("${CMAKE_CURRENT_LIST_DIR}/elf_link.cmake")
+  jsec_elf_is_static("${READELF}" "${CLI}" _static)
+  if(NOT _static)
+    message(FATAL_ERROR "cli-tool: JSEC_CLI_STATIC is ON but ${CLI} is dynamically linked")
   endif()
 endif()
 
